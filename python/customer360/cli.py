@@ -1,0 +1,70 @@
+"""The `customer360` command line: thin wrappers over library functions.
+
+Each command calls a function that tests call directly; no logic lives here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from customer360.settings import Settings
+
+app = typer.Typer(
+    help="customer360: one persistent customer ID per person, on dbt + DuckDB.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+
+
+@app.command()
+def demo(
+    people: Annotated[int, typer.Option(help="Number of synthetic people.")] = 10_000,
+    seed: Annotated[int, typer.Option(help="Generator seed.")] = 42,
+) -> None:
+    """Generate the demo sources, build the warehouse, validate it and print a summary."""
+    from customer360.pipeline import run_demo
+
+    ok = run_demo(Settings.from_env(), people=people, seed=seed, console=console)
+    raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+def build(
+    full_refresh: Annotated[bool, typer.Option(help="Rebuild tables (ID registry kept).")] = False,
+) -> None:
+    """Run `dbt build` on the current raw exports and print a summary."""
+    from customer360.pipeline import run_build
+
+    ok = run_build(Settings.from_env(), console=console, full_refresh=full_refresh)
+    raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+def summary(
+    db: Annotated[Path | None, typer.Option(help="DuckDB file (default: build DB).")] = None,
+) -> None:
+    """Print row counts per layer of a built warehouse."""
+    from customer360.pipeline import print_summary
+
+    settings = Settings.from_env()
+    print_summary(db or settings.build_db, console=console)
+
+
+# --- generator commands (customer360.generate) -------------------------------------
+
+# --- identity commands (customer360.identity) --------------------------------------
+
+# --- quality commands (customer360.quality / customer360.validate) -----------------
+
+# --- serving commands (customer360.publish / customer360.report) -------------------
+
+# --- privacy commands (customer360.privacy) ----------------------------------------
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

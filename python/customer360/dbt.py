@@ -1,0 +1,68 @@
+"""Run dbt as a subprocess (never in-process: an in-process dbtRunner keeps the DuckDB
+file open, see stack notes) with the project's paths."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from customer360.settings import Settings
+
+
+class DbtError(RuntimeError):
+    """A dbt command failed; ``output`` holds what it printed."""
+
+    def __init__(self, args: list[str], returncode: int, output: str) -> None:
+        super().__init__(f"dbt {' '.join(args)} failed with exit code {returncode}")
+        self.args_ = args
+        self.returncode = returncode
+        self.output = output
+
+
+def dbt_executable() -> str:
+    beside = Path(sys.executable).with_name("dbt")
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("dbt")
+    if not found:
+        raise RuntimeError("dbt is not installed in this environment (pip install -e .)")
+    return found
+
+
+def run_dbt(
+    args: list[str],
+    settings: Settings | None = None,
+    *,
+    extra_env: dict[str, str] | None = None,
+    echo: bool = False,
+    check: bool = True,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``dbt <args>`` in the project directory; raise DbtError on failure if ``check``."""
+    settings = settings or Settings.from_env()
+    settings.build_db.parent.mkdir(parents=True, exist_ok=True)
+    env = settings.dbt_env()
+    if extra_env:
+        env.update(extra_env)
+    cmd = [dbt_executable(), *args]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=settings.project_dir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.append(line)
+        if echo:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+    returncode = proc.wait()
+    result = subprocess.CompletedProcess(cmd, returncode, "".join(lines), "")
+    if check and returncode != 0:
+        raise DbtError(args, returncode, result.stdout)
+    return result
