@@ -63,6 +63,36 @@ def summary(
 
 # --- serving commands (customer360.publish / customer360.report) -------------------
 
+
+@app.command()
+def publish(
+    include: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated schemas or schema.table to publish (default: "
+            "$C360_PUBLISH_INCLUDE or marts,analyst)."
+        ),
+    ] = None,
+) -> None:
+    """Publish the build DB's analyst schemas atomically to the published warehouse file."""
+    from customer360.publish import PublishConfig, PublishError, print_publish_result
+    from customer360.publish import publish as publish_warehouse
+
+    settings = Settings.from_env()
+    try:
+        config = PublishConfig.from_env()
+        if include:
+            config = PublishConfig(
+                include=tuple(p.strip() for p in include.split(",") if p.strip()),
+                exclude=config.exclude,
+            )
+        result = publish_warehouse(settings, config=config)
+    except PublishError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    print_publish_result(result, console)
+
+
 # --- privacy commands (customer360.privacy) ----------------------------------------
 
 

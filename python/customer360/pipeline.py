@@ -5,7 +5,11 @@ Each step is a function so that the CLI and the tests run the same code.
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -13,53 +17,100 @@ from rich.console import Console
 from rich.table import Table
 
 from customer360.dbt import DbtError, run_dbt
+from customer360.publish import (
+    PublishError,
+    PublishResult,
+    new_build_id,
+    print_publish_result,
+    publish,
+)
 from customer360.settings import Settings
 
 LAYERS = ("staging", "intermediate", "marts")
+SUMMARY_SCHEMAS = (*LAYERS, "quarantine")
+
+
+@dataclass
+class RunReport:
+    """One pipeline run: its build id, seconds per step, what was published."""
+
+    build_id: str = field(default_factory=new_build_id)
+    timings: dict[str, float] = field(default_factory=dict)
+    published: PublishResult | None = None
+
+    @contextmanager
+    def step(self, name: str, console: Console) -> Iterator[None]:
+        """Print a header for the step and record its duration (also when it fails)."""
+        console.rule(f"[bold]{name}")
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = time.perf_counter() - started
 
 
 def run_dbt_build(settings: Settings, console: Console, full_refresh: bool = False) -> None:
     args = ["build"]
     if full_refresh:
         args.append("--full-refresh")
-    console.rule("[bold]dbt build")
     run_dbt(args, settings, echo=True)
 
 
-def run_build(settings: Settings, console: Console, full_refresh: bool = False) -> bool:
-    started = time.perf_counter()
+def run_build(
+    settings: Settings,
+    console: Console,
+    full_refresh: bool = False,
+    run: RunReport | None = None,
+) -> bool:
+    """dbt build -> validate -> publish -> summary. The published file is replaced only
+    when every step before publish succeeded; otherwise the previous one stays."""
+    run = run or RunReport()
+    kept = f"[yellow]previous published warehouse kept: {settings.published_db}[/yellow]"
     try:
-        run_dbt_build(settings, console, full_refresh=full_refresh)
+        with run.step("dbt build", console):
+            run_dbt_build(settings, console, full_refresh=full_refresh)
     except DbtError as exc:
         console.print(f"[red]{exc}[/red]")
+        console.print(kept)
         return False
-    print_summary(settings.build_db, console=console)
-    console.print(f"build finished in {time.perf_counter() - started:.1f} s")
+    print_dbt_results(settings, console)
+    # validation (customer360.validate) runs here, before publish
+    try:
+        with run.step("publish", console):
+            run.published = publish(settings, build_id=run.build_id)
+    except PublishError as exc:
+        console.print(f"[red]{exc}[/red]")
+        console.print(kept)
+        return False
+    print_publish_result(run.published, console)
+    print_run_summary(settings, run, console)
     return True
 
 
 def run_demo(settings: Settings, people: int, seed: int, console: Console) -> bool:
     from customer360.generate import generate
 
-    started = time.perf_counter()
-    console.rule(f"[bold]generating {people:,} synthetic people (seed {seed})")
-    generate(settings.data_dir, people=people, seed=seed, fmt=settings.raw_format)
-    ok = run_build(settings, console)
-    console.print(f"demo finished in {time.perf_counter() - started:.1f} s")
-    return ok
+    run = RunReport()
+    with run.step(f"generate {people:,} synthetic people (seed {seed})", console):
+        generate(settings.data_dir, people=people, seed=seed, fmt=settings.raw_format)
+    print_raw_files(settings, console)
+    return run_build(settings, console, run=run)
 
 
-def layer_counts(db: Path) -> list[tuple[str, str, int]]:
-    """(schema, table, rows) for every table and view in the analyst-relevant schemas."""
+def layer_counts(
+    db: Path, schemas: tuple[str, ...] = SUMMARY_SCHEMAS
+) -> list[tuple[str, str, int]]:
+    """(schema, table, rows) for every table and view in ``schemas``."""
     con = duckdb.connect(str(db), read_only=True)
     try:
         rels = con.execute(
             """
             select table_schema, table_name
             from information_schema.tables
-            where table_schema in ('staging', 'intermediate', 'marts')
+            where table_schema in (select unnest($schemas::varchar[]))
             order by 1, 2
-            """
+            """,
+            {"schemas": list(schemas)},
         ).fetchall()
         out = []
         for schema, name in rels:
@@ -79,3 +130,101 @@ def print_summary(db: Path, console: Console) -> None:
     for schema, name, n in counts:
         table.add_row(schema, name, f"{n:,}")
     console.print(table)
+
+
+# ------------------------------------------------------------------ progress and summary
+
+
+def raw_file_counts(settings: Settings) -> list[tuple[str, str, int]]:
+    """(system, table, rows) of every raw export file of the contract that exists."""
+    from customer360.publish import source_row_counts
+
+    con = duckdb.connect()
+    try:
+        return [(sys_, tbl, n) for sys_, tbl, _, n in source_row_counts(con, settings)]
+    finally:
+        con.close()
+
+
+def print_raw_files(settings: Settings, console: Console) -> None:
+    table = Table(title=f"raw exports in {settings.raw_path}")
+    table.add_column("system")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for system, name, n in raw_file_counts(settings):
+        table.add_row(system, name, f"{n:,}")
+    console.print(table)
+
+
+def print_dbt_results(settings: Settings, console: Console) -> None:
+    """One line per resource type from dbt's run_results.json: how many passed, warned,
+    failed; and the slowest nodes."""
+    path = settings.dbt_target_path / "run_results.json"
+    try:
+        results = json.loads(path.read_text())["results"]
+    except (OSError, ValueError, KeyError):
+        return
+    by_type: dict[str, dict[str, int]] = {}
+    for r in results:
+        kind = r["unique_id"].split(".")[0]
+        status = str(r["status"])
+        by_type.setdefault(kind, {}).setdefault(status, 0)
+        by_type[kind][status] += 1
+    for kind, statuses in sorted(by_type.items()):
+        parts = ", ".join(f"{n} {status}" for status, n in sorted(statuses.items()))
+        console.print(f"dbt {kind}s: {parts}")
+    slowest = sorted(results, key=lambda r: r.get("execution_time") or 0, reverse=True)[:3]
+    if slowest:
+        console.print(
+            "slowest: "
+            + ", ".join(
+                f"{r['unique_id'].split('.')[-1]} {r['execution_time']:.1f} s" for r in slowest
+            )
+        )
+
+
+def print_run_summary(settings: Settings, run: RunReport, console: Console) -> None:
+    """The final summary: rows per layer, customers, quarantine rate, seconds per step."""
+    raw_rows = sum(n for _, _, n in raw_file_counts(settings))
+    per_layer: dict[str, tuple[int, int]] = {}
+    for schema, _, n in layer_counts(settings.build_db):
+        relations, rows = per_layer.get(schema, (0, 0))
+        per_layer[schema] = (relations + 1, rows + n)
+    table = Table(title=f"customer360 build {run.build_id}")
+    table.add_column("layer")
+    table.add_column("relations", justify="right")
+    table.add_column("rows", justify="right")
+    table.add_row("raw exports", "", f"{raw_rows:,}")
+    for schema in SUMMARY_SCHEMAS:
+        relations, rows = per_layer.get(schema, (0, 0))
+        table.add_row(schema, str(relations), f"{rows:,}")
+    if run.published is not None:
+        table.add_row("published", str(len(run.published.tables)), f"{run.published.rows:,}")
+    console.print(table)
+    customers = _count_if_exists(settings.build_db, "marts", "dim_customer")
+    if customers is not None:
+        console.print(f"customers (marts.dim_customer): {customers:,}")
+    quarantined = per_layer.get("quarantine", (0, 0))[1]
+    if raw_rows:
+        console.print(
+            f"quarantined rows: {quarantined:,} of {raw_rows:,} raw rows "
+            f"({quarantined / raw_rows:.2%})"
+        )
+    steps = ", ".join(f"{name} {secs:.1f} s" for name, secs in run.timings.items())
+    console.print(f"time per step: {steps}; total {sum(run.timings.values()):.1f} s")
+
+
+def _count_if_exists(db: Path, schema: str, name: str) -> int | None:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        exists = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
+            [schema, name],
+        ).fetchone()
+        if not exists or not exists[0]:
+            return None
+        n = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()
+        return int(n[0]) if n else 0
+    finally:
+        con.close()

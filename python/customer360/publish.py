@@ -40,6 +40,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+from rich.console import Console
+from rich.table import Table
 
 from customer360.contracts import RAW_TABLES
 from customer360.settings import Settings
@@ -399,6 +401,30 @@ def read_publish_info(path: Path) -> dict[str, object]:
     if row is None:
         raise PublishError(f"{path} has an empty _publish table")
     return dict(zip(names, row, strict=True))
+
+
+def print_publish_result(result: PublishResult, console: Console) -> None:
+    """What was published: tables with rows, size, time, build id."""
+    table = Table(title=f"published {result.path.name} (build {result.build_id})")
+    table.add_column("schema")
+    table.add_column("table")
+    table.add_column("from")
+    table.add_column("rows", justify="right")
+    table.add_column("columns", justify="right")
+    for t in result.tables:
+        table.add_row(t.schema, t.name, t.source_kind, f"{t.rows:,}", str(t.columns))
+    if not result.tables:
+        table.add_row("-", "(no configured schema exists in the build DB yet)", "", "0", "")
+    console.print(table)
+    console.print(
+        f"published {len(result.tables)} tables, {result.rows:,} rows, "
+        f"{result.size_bytes / 1e6:.1f} MB in {result.seconds:.1f} s -> {result.path}"
+        + (
+            f" (removed {len(result.removed_stale)} stale temp file(s))"
+            if result.removed_stale
+            else ""
+        )
+    )
 
 
 # ------------------------------------------------------------------ files and locks
