@@ -1,0 +1,715 @@
+"""Customer lifetime value: BG/NBD purchase model, Gamma-Gamma spend model, discounted CLV.
+
+Everything here takes a plain transactions table (a pandas DataFrame with one row per
+purchase: customer id, date or timestamp, amount) and a calibration end date, so the CLI,
+the tests and a dbt Python model can all call the same functions.
+
+Conventions (the traps named in the literature, made explicit):
+
+* **Time unit: weeks.** ``recency``, ``T`` and every horizon ``t`` passed to the model
+  functions are in weeks of 7 days (the unit of Fader, Hardie & Lee 2005). Helpers that
+  take days or months say so in their argument names.
+* **Purchase days, not orders.** Several purchases by one customer on one calendar day
+  collapse into one purchase whose value is their sum.
+* **Frequency counts repeat purchases only** (purchase days after the first).
+* **Monetary value** is the mean value of the *repeat* purchases (the first purchase is
+  excluded, as in Fader, Hardie & Lee 2005 "RFM and CLV"); 0 for customers without repeats.
+* **No penalizer.** Parameters are plain maximum-likelihood estimates, fitted on
+  log-parameters with ``scipy.optimize.minimize``; likelihoods are computed in log space
+  (``gammaln``/``betaln``, log-sum-exp for the two BG/NBD terms).
+
+References: P. S. Fader, B. G. S. Hardie, K. L. Lee (2005), "'Counting Your Customers' the
+Easy Way: An Alternative to the Pareto/NBD Model", Marketing Science 24(2):275-284;
+P. S. Fader, B. G. S. Hardie, K. L. Lee (2005), "RFM and CLV: Using Iso-Value Curves for
+Customer Base Analysis", Journal of Marketing Research 42(4):415-430; P. S. Fader,
+B. G. S. Hardie (2013), "The Gamma-Gamma Model of Monetary Value" (note).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special
+
+DAYS_PER_WEEK = 7.0
+WEEKS_PER_MONTH = 365.25 / 12 / DAYS_PER_WEEK  # an average calendar month, in weeks
+WEEKS_PER_YEAR = 365.25 / DAYS_PER_WEEK
+
+DateLike = str | date | datetime | pd.Timestamp
+
+SUMMARY_COLUMNS = ("frequency", "recency", "T", "monetary_value")
+
+
+# ----------------------------------------------------------------------------- input
+
+
+def to_day(values: pd.Series, column: str = "date") -> pd.Series:
+    """Calendar day (midnight, timezone-naive) of dates/timestamps.
+
+    Timezone-aware timestamps are converted to UTC first. Raises ``ValueError`` naming
+    ``column`` if a value is missing or cannot be parsed.
+    """
+    try:
+        if pd.api.types.is_datetime64_any_dtype(values):
+            parsed = pd.Series(values)
+        else:  # strings: ISO 8601, dates and timestamps may be mixed
+            parsed = pd.to_datetime(pd.Series(values), format="ISO8601")
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"column {column!r}: cannot parse dates ({exc})") from exc
+    if parsed.isna().any():
+        raise ValueError(f"column {column!r}: {int(parsed.isna().sum())} missing date(s)")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    return parsed.dt.floor("D").astype("datetime64[ns]")
+
+
+def as_day(value: DateLike, name: str = "date") -> pd.Timestamp:
+    """A single date-like value as a timezone-naive midnight ``Timestamp``."""
+    ts = pd.Timestamp(value)
+    if pd.isna(ts):
+        raise ValueError(f"{name}: missing date")
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts.normalize()
+
+
+def purchase_days(
+    tx: pd.DataFrame,
+    *,
+    customer_col: str = "customer_id",
+    date_col: str = "date",
+    amount_col: str | None = "amount",
+    table: str = "transactions",
+) -> pd.DataFrame:
+    """One row per customer and purchase day: ``customer_id``, ``day``, ``amount`` (sum).
+
+    Validates the input: missing columns, null customer ids, unparseable or missing dates
+    and missing or non-numeric amounts raise ``ValueError`` naming the table and column.
+    """
+    needed = [customer_col, date_col] + ([amount_col] if amount_col else [])
+    missing = [c for c in needed if c not in tx.columns]
+    if missing:
+        raise ValueError(f"{table}: missing column(s) {missing}; has {list(map(str, tx.columns))}")
+    if tx[customer_col].isna().any():
+        n = int(tx[customer_col].isna().sum())
+        raise ValueError(f"{table}: column {customer_col!r} has {n} null customer id(s)")
+    days = to_day(tx[date_col], f"{table}.{date_col}")
+    if amount_col:
+        amounts = pd.to_numeric(tx[amount_col], errors="coerce")
+        bad = amounts.isna() & tx[amount_col].notna()
+        if bad.any():
+            raise ValueError(f"{table}: column {amount_col!r} has {int(bad.sum())} non-numeric")
+        if amounts.isna().any():
+            n = int(amounts.isna().sum())
+            raise ValueError(f"{table}: column {amount_col!r} has {n} missing amount(s)")
+        amounts = amounts.astype(float)
+    else:
+        amounts = pd.Series(0.0, index=tx.index)
+    frame = pd.DataFrame(
+        {"customer_id": tx[customer_col].to_numpy(), "day": days.to_numpy(), "amount": amounts}
+    )
+    return frame.groupby(["customer_id", "day"], as_index=False, sort=True)["amount"].sum()
+
+
+# ----------------------------------------------------------------------------- summaries
+
+
+def summarise_transactions(
+    tx: pd.DataFrame,
+    calibration_end: DateLike,
+    *,
+    customer_col: str = "customer_id",
+    date_col: str = "date",
+    amount_col: str | None = "amount",
+) -> pd.DataFrame:
+    """Frequency / recency / T / monetary value per customer, as of ``calibration_end``.
+
+    Only purchases on or before the ``calibration_end`` day are used; customers whose first
+    purchase is later are not part of the calibration cohort and are absent from the result.
+
+    Returns a DataFrame indexed by ``customer_id`` with columns
+
+    * ``frequency``: number of repeat purchase days (distinct days after the first one);
+    * ``recency``: weeks from the first to the last purchase day (0 without repeats);
+    * ``T``: weeks from the first purchase day to ``calibration_end`` (customer age);
+    * ``monetary_value``: mean value of the repeat purchase days (0 without repeats);
+    * ``first_purchase_date``, ``last_purchase_date``.
+    """
+    end = as_day(calibration_end, "calibration_end")
+    days = purchase_days(tx, customer_col=customer_col, date_col=date_col, amount_col=amount_col)
+    days = days[days["day"] <= end]
+    return _summarise_days(days, end)
+
+
+def _summarise_days(days: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
+    days = days.sort_values(["customer_id", "day"])
+    grouped = days.groupby("customer_id", sort=True)
+    first = grouped["day"].min()
+    last = grouped["day"].max()
+    n_days = grouped["day"].size()
+    is_first = days["day"].to_numpy() == days["customer_id"].map(first).to_numpy()
+    repeat_value = days.loc[~is_first].groupby("customer_id")["amount"].mean()
+    week = pd.Timedelta(days=DAYS_PER_WEEK)
+    out = pd.DataFrame(
+        {
+            "frequency": (n_days - 1).astype("int64"),
+            "recency": (last - first) / week,
+            "T": (end - first) / week,
+            "monetary_value": repeat_value.reindex(first.index).fillna(0.0),
+            "first_purchase_date": first,
+            "last_purchase_date": last,
+        }
+    )
+    out.index.name = "customer_id"
+    return out
+
+
+def summarise_calibration_holdout(
+    tx: pd.DataFrame,
+    calibration_end: DateLike,
+    observation_end: DateLike,
+    *,
+    customer_col: str = "customer_id",
+    date_col: str = "date",
+    amount_col: str | None = "amount",
+) -> pd.DataFrame:
+    """Calibration summary plus what each calibration customer did in the holdout period.
+
+    The holdout period is the days after ``calibration_end`` up to and including
+    ``observation_end``. Adds ``frequency_holdout`` (purchase days in the holdout),
+    ``monetary_value_holdout`` (mean value of those days, 0 if none) and
+    ``duration_holdout`` (length of the holdout in weeks, the ``t`` to predict for).
+    """
+    cal_end = as_day(calibration_end, "calibration_end")
+    obs_end = as_day(observation_end, "observation_end")
+    if obs_end <= cal_end:
+        raise ValueError(f"observation_end {obs_end.date()} must be after {cal_end.date()}")
+    days = purchase_days(tx, customer_col=customer_col, date_col=date_col, amount_col=amount_col)
+    summary = _summarise_days(days[days["day"] <= cal_end], cal_end)
+    hold = days[(days["day"] > cal_end) & (days["day"] <= obs_end)]
+    hold = hold[hold["customer_id"].isin(summary.index)].groupby("customer_id")["amount"]
+    summary["frequency_holdout"] = hold.size().reindex(summary.index).fillna(0).astype("int64")
+    summary["monetary_value_holdout"] = hold.mean().reindex(summary.index).fillna(0.0)
+    summary["duration_holdout"] = (obs_end - cal_end) / pd.Timedelta(days=DAYS_PER_WEEK)
+    return summary
+
+
+# ----------------------------------------------------------------------------- fit results
+
+
+@dataclass(frozen=True)
+class BetaGeoParams:
+    """BG/NBD parameters: purchase rate lambda ~ Gamma(shape r, rate alpha) per week,
+    dropout probability p ~ Beta(a, b) after each repeat purchase."""
+
+    r: float
+    alpha: float
+    a: float
+    b: float
+
+
+@dataclass(frozen=True)
+class GammaGammaParams:
+    """Gamma-Gamma parameters: spend per transaction ~ Gamma(p, nu), nu ~ Gamma(q, gamma)."""
+
+    p: float
+    q: float
+    gamma: float
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """A maximum-likelihood fit and what is needed to judge it."""
+
+    model: str
+    params: BetaGeoParams | GammaGammaParams
+    log_likelihood: float  # summed over customers, at the estimate
+    n_customers: int
+    converged: bool
+    message: str
+    iterations: int
+    extra: Mapping[str, float] = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per parameter (long format, as stored in ``clv_model_fit``)."""
+        rows = [
+            {
+                "model": self.model,
+                "parameter": name,
+                "estimate": float(value),
+                "log_likelihood": self.log_likelihood,
+                "n_customers": self.n_customers,
+                "converged": self.converged,
+            }
+            for name, value in asdict(self.params).items()
+        ]
+        return pd.DataFrame(rows)
+
+
+def _as_arrays(*values: object) -> list[np.ndarray]:
+    return [np.asarray(v, dtype=float) for v in values]
+
+
+def _compress(columns: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Identical rows collapse into one with a weight (CDNOW: 2,357 rows -> ~1,300)."""
+    frame = pd.DataFrame(columns)
+    counted = frame.groupby(list(columns), sort=False).size().reset_index(name="_w")
+    return {c: counted[c].to_numpy(float) for c in columns}, counted["_w"].to_numpy(float)
+
+
+def _minimise(objective, x0: np.ndarray, max_iter: int = 20_000) -> optimize.OptimizeResult:
+    """Quasi-Newton on log-parameters, then a Nelder-Mead polish from its end point."""
+    with np.errstate(all="ignore"):
+        first = optimize.minimize(objective, x0, method="L-BFGS-B")
+        start = first.x if np.isfinite(first.fun) else x0
+        polish = optimize.minimize(
+            objective,
+            start,
+            method="Nelder-Mead",
+            options={"xatol": 1e-9, "fatol": 1e-12, "maxiter": max_iter, "maxfev": max_iter},
+        )
+    best = polish if polish.fun <= first.fun else first
+    best.nit_total = int(getattr(first, "nit", 0)) + int(getattr(polish, "nit", 0))
+    best.converged = bool(polish.success) and bool(np.isfinite(best.fun))
+    return best
+
+
+# ----------------------------------------------------------------------------- BG/NBD
+
+
+def bgnbd_log_likelihood(
+    params: BetaGeoParams, frequency: object, recency: object, T: object
+) -> np.ndarray:
+    """Per-customer log-likelihood of the BG/NBD model (FHL 2005, eq. 6), in log space.
+
+    L = B(a, b+x)/B(a, b) * G(r+x) a^r / (G(r) (alpha+T)^(r+x))
+        + [x > 0] B(a+1, b+x-1)/B(a, b) * G(r+x) alpha^r / (G(r) (alpha+t_x)^(r+x))
+    """
+    x, t_x, t_cal = _as_arrays(frequency, recency, T)
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    common = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+    alive_term = special.betaln(a, b + x) - special.betaln(a, b) - (r + x) * np.log(alpha + t_cal)
+    has_repeat = x > 0
+    x_safe = np.where(has_repeat, x, 1.0)
+    dead_term = (
+        special.betaln(a + 1, b + x_safe - 1) - special.betaln(a, b) - (r + x) * np.log(alpha + t_x)
+    )
+    return common + np.where(has_repeat, np.logaddexp(alive_term, dead_term), alive_term)
+
+
+def fit_bgnbd(summary: pd.DataFrame, initial: BetaGeoParams | None = None) -> FitResult:
+    """Maximum-likelihood BG/NBD fit (no penalizer) on a ``summarise_transactions`` table."""
+    _require_columns(summary, ("frequency", "recency", "T"), "summary")
+    if len(summary) == 0:
+        raise ValueError("summary: no customers to fit the BG/NBD model on")
+    cols, weights = _compress(
+        {
+            "x": summary["frequency"].to_numpy(float),
+            "t_x": summary["recency"].to_numpy(float),
+            "T": summary["T"].to_numpy(float),
+        }
+    )
+    total = weights.sum()
+
+    def negative_ll(log_params: np.ndarray) -> float:
+        p = BetaGeoParams(*np.exp(log_params))
+        ll = bgnbd_log_likelihood(p, cols["x"], cols["t_x"], cols["T"])
+        value = -(weights * ll).sum() / total
+        return float(value) if np.isfinite(value) else np.inf
+
+    start = initial or BetaGeoParams(1.0, 1.0, 1.0, 1.0)
+    res = _minimise(negative_ll, np.log(np.array(list(asdict(start).values()))))
+    params = BetaGeoParams(*(float(v) for v in np.exp(res.x)))
+    return FitResult(
+        model="bgnbd",
+        params=params,
+        log_likelihood=float(-res.fun * total),
+        n_customers=int(total),
+        converged=res.converged,
+        message=str(res.message),
+        iterations=res.nit_total,
+    )
+
+
+def _bgnbd_log_dead_odds(
+    params: BetaGeoParams, x: np.ndarray, t_x: np.ndarray, t_cal: np.ndarray
+) -> np.ndarray:
+    """log of a/(b+x-1) * ((alpha+T)/(alpha+t_x))^(r+x); -inf for x = 0."""
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    x_safe = np.where(x > 0, x, 1.0)
+    log_odds = (
+        np.log(a) - np.log(b + x_safe - 1) + (r + x) * (np.log(alpha + t_cal) - np.log(alpha + t_x))
+    )
+    return np.where(x > 0, log_odds, -np.inf)
+
+
+def bgnbd_probability_alive(
+    params: BetaGeoParams, frequency: object, recency: object, T: object
+) -> np.ndarray:
+    """P(alive at T | x, t_x, T) (FHL 2005, eq. 11). Exactly 1 when x = 0: useless as a
+    churn score for zero-repeat customers, see ``bgnbd_probability_purchase``."""
+    x, t_x, t_cal = _as_arrays(frequency, recency, T)
+    return special.expit(-_bgnbd_log_dead_odds(params, x, t_x, t_cal))
+
+
+def bgnbd_expected_purchases(params: BetaGeoParams, t: object) -> np.ndarray:
+    """E[X(t)]: expected purchases of a new customer in t weeks (FHL 2005, eq. 9)."""
+    (t_arr,) = _as_arrays(t)
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    hyp = special.hyp2f1(r, b, a + b - 1, t_arr / (alpha + t_arr))
+    return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t_arr)) ** r * hyp)
+
+
+def bgnbd_conditional_expected_purchases(
+    params: BetaGeoParams, t: object, frequency: object, recency: object, T: object
+) -> np.ndarray:
+    """E[Y(t) | x, t_x, T]: expected purchases in (T, T+t] (t in weeks; FHL 2005, eq. 10).
+
+    (a+b+x-1)/(a-1) * [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t))]
+    / (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x))
+    """
+    t_arr, x, t_x, t_cal = _as_arrays(t, frequency, recency, T)
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    hyp = special.hyp2f1(r + x, b + x, a + b + x - 1, t_arr / (alpha + t_cal + t_arr))
+    decay = np.exp((r + x) * (np.log(alpha + t_cal) - np.log(alpha + t_cal + t_arr)))
+    numerator = (a + b + x - 1) / (a - 1) * (1 - decay * hyp)
+    p_alive = special.expit(-_bgnbd_log_dead_odds(params, x, t_x, t_cal))
+    return numerator * p_alive
+
+
+def bgnbd_probability_purchase(
+    params: BetaGeoParams, t: object, frequency: object, recency: object, T: object
+) -> np.ndarray:
+    """P(at least one purchase in (T, T+t] | x, t_x, T), t in weeks. Closed form:
+
+        P(alive at T | x, t_x, T) * [1 - ((alpha+T) / (alpha+T+t))^(r+x)]
+
+    Derivation: under BG/NBD a customer can only drop out right after a purchase, so one
+    who is alive at T stays alive until the next purchase, and "no purchase in (T, T+t]"
+    given alive and lambda has probability exp(-lambda t). Given the history and being
+    alive at T, the joint posterior of (lambda, p) factorises (the likelihood of the alive
+    branch is lambda^x exp(-lambda T) (1-p)^x), so lambda ~ Gamma(r+x, alpha+T), and
+    E[exp(-lambda t)] = ((alpha+T)/(alpha+T+t))^(r+x). A customer who is dead at T buys
+    nothing. Unlike P(alive), this varies for zero-repeat customers (through T: an old
+    one-time buyer is less likely to buy again than a new one).
+    """
+    t_arr, x, t_x, t_cal = _as_arrays(t, frequency, recency, T)
+    r, alpha = params.r, params.alpha
+    p_alive = special.expit(-_bgnbd_log_dead_odds(params, x, t_x, t_cal))
+    log_none = (r + x) * (np.log(alpha + t_cal) - np.log(alpha + t_cal + t_arr))
+    return p_alive * -np.expm1(log_none)
+
+
+def simulate_bgnbd(
+    params: BetaGeoParams,
+    T: object,
+    holdout_weeks: float = 0.0,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Draw customers from the BG/NBD model: one row per entry of ``T`` (ages in weeks).
+
+    Returns ``frequency``, ``recency``, ``T`` (the calibration summary) and
+    ``frequency_holdout`` (purchases in (T, T + holdout_weeks]) plus the latent
+    ``lambda_``, ``p_`` and ``alive_at_T``. Used by the tests to check the fit and the
+    predictive formulas against known truth.
+    """
+    (t_cal,) = _as_arrays(T)
+    rng = np.random.default_rng(seed)
+    n = t_cal.size
+    lam = rng.gamma(params.r, 1.0 / params.alpha, n)
+    drop = rng.beta(params.a, params.b, n)
+    end = t_cal + holdout_weeks
+    clock = np.zeros(n)
+    alive = np.ones(n, dtype=bool)
+    x = np.zeros(n, dtype=np.int64)
+    t_x = np.zeros(n)
+    x_hold = np.zeros(n, dtype=np.int64)
+    alive_at_t = np.ones(n, dtype=bool)
+    active = np.ones(n, dtype=bool)
+    while active.any():
+        idx = np.flatnonzero(active)
+        with np.errstate(divide="ignore"):
+            step = rng.exponential(1.0 / np.maximum(lam[idx], 1e-300))
+        nxt = clock[idx] + step
+        beyond = nxt > end[idx]
+        active[idx[beyond]] = False
+        buy = idx[~beyond]
+        clock[buy] = nxt[~beyond]
+        in_cal = clock[buy] <= t_cal[buy]
+        x[buy[in_cal]] += 1
+        t_x[buy[in_cal]] = clock[buy[in_cal]]
+        x_hold[buy[~in_cal]] += 1
+        dies = rng.random(buy.size) < drop[buy]
+        dead = buy[dies]
+        alive[dead] = False
+        active[dead] = False
+        alive_at_t[dead[clock[dead] <= t_cal[dead]]] = False
+    return pd.DataFrame(
+        {
+            "frequency": x,
+            "recency": t_x,
+            "T": t_cal,
+            "frequency_holdout": x_hold,
+            "lambda_": lam,
+            "p_": drop,
+            "alive_at_T": alive_at_t,
+        }
+    )
+
+
+# ----------------------------------------------------------------------------- Gamma-Gamma
+
+
+def gamma_gamma_log_likelihood(
+    params: GammaGammaParams, frequency: object, monetary_value: object
+) -> np.ndarray:
+    """Per-customer log-likelihood of the mean spend zbar of x repeat purchases
+    (Fader & Hardie 2013, eq. 4):
+
+    G(px+q)/(G(px) G(q)) * gamma^q x^(px) zbar^(px-1) / (gamma + x zbar)^(px+q)
+    """
+    x, zbar = _as_arrays(frequency, monetary_value)
+    p, q, g = params.p, params.q, params.gamma
+    px = p * x
+    return (
+        special.gammaln(px + q)
+        - special.gammaln(px)
+        - special.gammaln(q)
+        + q * np.log(g)
+        + px * np.log(x)
+        + (px - 1) * np.log(zbar)
+        - (px + q) * np.log(g + x * zbar)
+    )
+
+
+def fit_gamma_gamma(summary: pd.DataFrame, initial: GammaGammaParams | None = None) -> FitResult:
+    """Maximum-likelihood Gamma-Gamma fit (no penalizer) on the repeat customers
+    (``frequency > 0``) of a ``summarise_transactions`` table."""
+    _require_columns(summary, ("frequency", "monetary_value"), "summary")
+    repeat = summary[summary["frequency"] > 0]
+    if len(repeat) == 0:
+        raise ValueError("summary: no repeat customers to fit the Gamma-Gamma model on")
+    bad = repeat["monetary_value"] <= 0
+    if bad.any():
+        ids = list(repeat.index[bad][:5])
+        raise ValueError(
+            f"summary: {int(bad.sum())} repeat customer(s) with monetary_value <= 0 "
+            f"(e.g. {ids}); the Gamma-Gamma model needs positive spend"
+        )
+    cols, weights = _compress(
+        {
+            "x": repeat["frequency"].to_numpy(float),
+            "m": repeat["monetary_value"].to_numpy(float),
+        }
+    )
+    total = weights.sum()
+
+    def negative_ll(log_params: np.ndarray) -> float:
+        p = GammaGammaParams(*np.exp(log_params))
+        value = -(weights * gamma_gamma_log_likelihood(p, cols["x"], cols["m"])).sum() / total
+        return float(value) if np.isfinite(value) else np.inf
+
+    start = initial or GammaGammaParams(1.0, 1.0, 1.0)
+    res = _minimise(negative_ll, np.log(np.array(list(asdict(start).values()))))
+    params = GammaGammaParams(*(float(v) for v in np.exp(res.x)))
+    return FitResult(
+        model="gamma_gamma",
+        params=params,
+        log_likelihood=float(-res.fun * total),
+        n_customers=int(total),
+        converged=res.converged,
+        message=str(res.message),
+        iterations=res.nit_total,
+    )
+
+
+def gamma_gamma_expected_spend(
+    params: GammaGammaParams, frequency: object, monetary_value: object
+) -> np.ndarray:
+    """E[Z | zbar, x] = p (gamma + x zbar) / (p x + q - 1): a weighted mean of the
+    population mean p gamma / (q - 1) and the customer's own mean zbar (Fader & Hardie
+    2013, eq. 5). Customers without repeats (x = 0) get the population mean. Needs q > 1."""
+    if params.q <= 1:
+        raise ValueError(f"Gamma-Gamma q = {params.q:.3f} <= 1: the mean spend is undefined")
+    x, zbar = _as_arrays(frequency, monetary_value)
+    zbar = np.where(x > 0, zbar, 0.0)
+    return params.p * (params.gamma + x * zbar) / (params.p * x + params.q - 1)
+
+
+def simulate_gamma_gamma(params: GammaGammaParams, frequency: object, seed: int = 0) -> np.ndarray:
+    """Mean spend of ``frequency`` purchases per customer drawn from the Gamma-Gamma
+    model (0 where frequency is 0)."""
+    (x,) = _as_arrays(frequency)
+    rng = np.random.default_rng(seed)
+    nu = rng.gamma(params.q, 1.0 / params.gamma, x.size)
+    # the sum of x Gamma(p, nu) draws is Gamma(p x, nu)
+    total = rng.gamma(np.maximum(params.p * x, 1e-12), 1.0 / nu)
+    return np.where(x > 0, total / np.maximum(x, 1), 0.0)
+
+
+# ----------------------------------------------------------------------------- CLV
+
+
+def discounted_clv(
+    bgnbd: BetaGeoParams,
+    summary: pd.DataFrame,
+    expected_spend: object,
+    *,
+    horizon_months: int = 12,
+    annual_discount_rate: float = 0.10,
+    margin: float = 1.0,
+) -> np.ndarray:
+    """Discounted expected value of future purchases over ``horizon_months``.
+
+    CLV = margin * sum_{m=1..H} (E[Y(m)] - E[Y(m-1)]) * spend / (1 + d)^(m/12),
+    with E[Y(m)] the BG/NBD conditional expected purchases in the first m months after T
+    (a month is 365.25/12 days), spend the Gamma-Gamma expected spend per purchase and d
+    the annual discount rate (cash flows of month m discounted at its end).
+    """
+    if horizon_months < 1:
+        raise ValueError(f"horizon_months must be >= 1, got {horizon_months}")
+    if annual_discount_rate <= -1:
+        raise ValueError(f"annual_discount_rate must be > -1, got {annual_discount_rate}")
+    x = summary["frequency"].to_numpy(float)
+    t_x = summary["recency"].to_numpy(float)
+    t_cal = summary["T"].to_numpy(float)
+    spend = np.asarray(expected_spend, dtype=float)
+    value = np.zeros(len(summary))
+    previous = np.zeros(len(summary))
+    for month in range(1, horizon_months + 1):
+        cumulative = bgnbd_conditional_expected_purchases(
+            bgnbd, month * WEEKS_PER_MONTH, x, t_x, t_cal
+        )
+        value += (cumulative - previous) / (1 + annual_discount_rate) ** (month / 12)
+        previous = cumulative
+    return margin * value * spend
+
+
+# ----------------------------------------------------------------------------- diagnostics
+
+
+@dataclass(frozen=True)
+class HoldoutDiagnostics:
+    """Predicted vs actual repeat purchases in a holdout period."""
+
+    by_frequency: pd.DataFrame  # one row per calibration frequency bucket
+    overall: dict[str, float]
+
+
+def holdout_diagnostics(
+    params: BetaGeoParams, holdout_summary: pd.DataFrame, max_bucket: int = 7
+) -> HoldoutDiagnostics:
+    """Compare BG/NBD conditional expectations with the holdout purchases of
+    ``summarise_calibration_holdout`` output, by calibration frequency (0..max_bucket,
+    the last bucket holding max_bucket and more, as in FHL 2005 fig. 4) and overall."""
+    _require_columns(
+        holdout_summary,
+        ("frequency", "recency", "T", "frequency_holdout", "duration_holdout"),
+        "holdout summary",
+    )
+    s = holdout_summary
+    predicted = bgnbd_conditional_expected_purchases(
+        params, s["duration_holdout"], s["frequency"], s["recency"], s["T"]
+    )
+    frame = pd.DataFrame(
+        {
+            "frequency_bucket": np.minimum(s["frequency"].to_numpy(), max_bucket),
+            "actual": s["frequency_holdout"].to_numpy(float),
+            "predicted": predicted,
+        }
+    )
+    by = (
+        frame.groupby("frequency_bucket")
+        .agg(
+            n_customers=("actual", "size"),
+            actual_mean=("actual", "mean"),
+            predicted_mean=("predicted", "mean"),
+        )
+        .reset_index()
+    )
+    by["error_mean"] = by["predicted_mean"] - by["actual_mean"]
+    actual_total = float(frame["actual"].sum())
+    predicted_total = float(frame["predicted"].sum())
+    residual = frame["predicted"] - frame["actual"]
+    overall = {
+        "n_customers": float(len(frame)),
+        "actual_total": actual_total,
+        "predicted_total": predicted_total,
+        "relative_error_total": (predicted_total - actual_total) / actual_total
+        if actual_total
+        else float("nan"),
+        "mae_per_customer": float(residual.abs().mean()),
+        "rmse_per_customer": float(np.sqrt((residual**2).mean())),
+    }
+    return HoldoutDiagnostics(by, overall)
+
+
+# ----------------------------------------------------------------------------- one call
+
+
+@dataclass(frozen=True)
+class ClvResult:
+    customers: pd.DataFrame  # per customer, indexed by customer_id
+    bgnbd: FitResult
+    gamma_gamma: FitResult
+
+    def fit_frame(self) -> pd.DataFrame:
+        return pd.concat([self.bgnbd.to_frame(), self.gamma_gamma.to_frame()], ignore_index=True)
+
+
+def predict_clv(
+    tx: pd.DataFrame,
+    calibration_end: DateLike,
+    *,
+    customer_col: str = "customer_id",
+    date_col: str = "date",
+    amount_col: str = "amount",
+    horizons_days: tuple[int, ...] = (90, 365),
+    horizon_months: int = 12,
+    annual_discount_rate: float = 0.10,
+    margin: float = 1.0,
+) -> ClvResult:
+    """Fit both models as of ``calibration_end`` and score every customer.
+
+    Per-customer columns: the summary columns, ``p_alive``,
+    ``expected_purchases_<n>d`` and ``p_purchase_<n>d`` for each horizon in days,
+    ``expected_spend`` and ``clv`` (discounted, ``horizon_months``, ``annual_discount_rate``).
+    """
+    summary = summarise_transactions(
+        tx, calibration_end, customer_col=customer_col, date_col=date_col, amount_col=amount_col
+    )
+    bg = fit_bgnbd(summary)
+    gg = fit_gamma_gamma(summary)
+    params: BetaGeoParams = bg.params  # type: ignore[assignment]
+    spend_params: GammaGammaParams = gg.params  # type: ignore[assignment]
+    out = summary.copy()
+    args = (out["frequency"], out["recency"], out["T"])
+    out["p_alive"] = bgnbd_probability_alive(params, *args)
+    for days in horizons_days:
+        weeks = days / DAYS_PER_WEEK
+        out[f"expected_purchases_{days}d"] = bgnbd_conditional_expected_purchases(
+            params, weeks, *args
+        )
+        out[f"p_purchase_{days}d"] = bgnbd_probability_purchase(params, weeks, *args)
+    out["expected_spend"] = gamma_gamma_expected_spend(
+        spend_params, out["frequency"], out["monetary_value"]
+    )
+    out["clv"] = discounted_clv(
+        params,
+        out,
+        out["expected_spend"],
+        horizon_months=horizon_months,
+        annual_discount_rate=annual_discount_rate,
+        margin=margin,
+    )
+    return ClvResult(out, bg, gg)
+
+
+def _require_columns(frame: pd.DataFrame, columns: tuple[str, ...], table: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{table}: missing column(s) {missing}")
