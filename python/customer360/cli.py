@@ -61,6 +61,41 @@ def summary(
 
 # --- quality commands (customer360.quality / customer360.validate) -----------------
 
+
+@app.command("check-raw")
+def check_raw_command(
+    raw_path: Annotated[
+        Path | None, typer.Option(help="Raw export folder (default: $C360_RAW_PATH).")
+    ] = None,
+    raw_format: Annotated[
+        str | None, typer.Option("--format", help="parquet or csv (default: $C360_RAW_FORMAT).")
+    ] = None,
+) -> None:
+    """Check the raw exports against the contract: missing files or required columns fail."""
+    from customer360.quality import check_raw, print_report
+
+    settings = Settings.from_env()
+    report = check_raw(raw_path or settings.raw_path, raw_format or settings.raw_format)
+    print_report(report, console)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def validate(
+    db: Annotated[Path | None, typer.Option(help="DuckDB file (default: build DB).")] = None,
+    docs_dir: Annotated[
+        Path | None, typer.Option(help="Where GX data docs go (default: <reports>/gx).")
+    ] = None,
+) -> None:
+    """Run the Great Expectations suite on dim_customer and customer_source_map."""
+    from customer360.validate import print_validation, run_validation
+
+    settings = Settings.from_env()
+    result = run_validation(db or settings.build_db, docs_dir or settings.reports_dir / "gx")
+    print_validation(result, console)
+    raise typer.Exit(0 if result.success else 1)
+
+
 # --- serving commands (customer360.publish / customer360.report) -------------------
 
 
