@@ -185,7 +185,10 @@ def publish(
         removed = cleanup_stale_temps(target)
         tmp = target.with_name(f"{target.name}{TEMP_MARKER}{os.getpid()}")
         try:
-            tables = _write_published_copy(settings, config, build_id, tmp, connect_timeout)
+            published_at = datetime.now(UTC).replace(tzinfo=None)
+            tables = _write_published_copy(
+                settings, config, build_id, published_at, tmp, connect_timeout
+            )
             _fsync_file(tmp)
             tmp.chmod(0o444)  # analysts read; only the publisher replaces (needs dir access)
             os.replace(tmp, target)
@@ -200,11 +203,10 @@ def publish(
                     f"publishing {target} failed, previous file kept: {exc}"
                 ) from exc
             raise
-    info = read_publish_info(target)
     return PublishResult(
         path=target,
         build_id=build_id,
-        published_at=info["published_at"],
+        published_at=published_at,
         tables=tables,
         size_bytes=target.stat().st_size,
         seconds=time.perf_counter() - started,
@@ -216,10 +218,10 @@ def _write_published_copy(
     settings: Settings,
     config: PublishConfig,
     build_id: str,
+    published_at: datetime,
     tmp: Path,
     connect_timeout: float,
 ) -> tuple[PublishedTable, ...]:
-    published_at = datetime.now(UTC).replace(tzinfo=None)
     con = connect_read_only(settings.build_db, timeout=connect_timeout)
     try:
         relations = _relations_to_publish(con, config)
