@@ -5,9 +5,10 @@ Every file ``<raw_path>/<system>/<table>.<raw_format>`` is compared with the con
 
 * missing file, empty file (0 bytes or no rows), unreadable file (corrupt/truncated
   Parquet, CSV that is not UTF-8 or cannot be parsed) -> **error**;
-* a required column missing -> **error** naming the file, table and column, with the
+* a contract column missing -> **error** naming the file, table and column, with the
   expected contract and a "did you mean" hint when a similar column exists (a renamed
-  column is reported as missing + extra);
+  column is reported as missing + extra). Optional columns may hold nulls but must be
+  in the header: staging reads every contract column;
 * an extra column -> **warning**; staging selects contract columns only, so it is ignored;
 * a Parquet column whose type family differs from the contract (text in a numeric column)
   -> **warning**; staging casts with ``try_cast`` and quarantines the rows that do not cast.
@@ -246,17 +247,14 @@ def check_table(
     for c in t.columns:
         actual = by_lower.get(c.name.lower())
         if actual is None:
-            if not c.required:
-                findings.append(
-                    finding("warning", "optional column is missing; staged as null", c.name)
-                )
-                continue
             guess = _similar(c.name, extras)
             hint = f" Did you mean {guess!r} (renamed?)" if guess else ""
+            kind = "required" if c.required else "optional"
+            note = "" if c.required else " (optional columns may be empty but must be present)"
             findings.append(
                 finding(
                     "error",
-                    f"required column {c.name!r} ({c.type}) is missing.{hint} "
+                    f"{kind} column {c.name!r} ({c.type}) is missing{note}.{hint} "
                     f"Columns in file: {', '.join(columns)}. Expected contract: {contract}",
                     c.name,
                 )
