@@ -1,0 +1,247 @@
+"""Tests of the churn library (customer360.churn): metrics on known cases, RFM scoring,
+the no-leakage time split, the zero-repeat trap of the model-free score, and the trained
+model's AUC on the generator's demo data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from customer360 import churn
+
+START = pd.Timestamp("2023-01-01")
+
+
+def synthetic_transactions(n: int = 1500, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Small BG/NBD-like world over 2023-2024 (purchases and engagement events): each
+    customer buys at a Gamma-distributed weekly rate and may drop out after a purchase;
+    dropped-out customers stop engaging two weeks later."""
+    rng = np.random.default_rng(seed)
+    rows, events = [], []
+    end = pd.Timestamp("2024-12-31")
+    for cid in range(n):
+        t = START + pd.Timedelta(days=int(rng.integers(0, 540)))
+        rate = rng.gamma(0.8, 1 / 6.0)  # purchases per week
+        dropout = rng.beta(1.0, 4.0)
+        alive_until = end
+        while t <= end:
+            rows.append((f"C{cid:05d}", t, round(float(rng.gamma(2.0, 20.0)), 2)))
+            if rng.random() < dropout:
+                alive_until = t + pd.Timedelta(days=14)
+                break
+            t = t + pd.Timedelta(days=min(float(rng.exponential(7 / max(rate, 1e-6))), 1e4))
+        span = max((min(alive_until, end) - START).days, 1)
+        for _ in range(int(rng.poisson(span / 30))):
+            at = START + pd.Timedelta(days=float(rng.uniform(0, span)))
+            events.append((f"C{cid:05d}", at, rng.choice(["web", "app", "email"])))
+    tx = pd.DataFrame(rows, columns=["customer_id", "date", "amount"])
+    ev = pd.DataFrame(events, columns=["customer_id", "occurred_at", "channel"])
+    return tx, ev
+
+
+@pytest.fixture(scope="module")
+def world() -> tuple[pd.DataFrame, pd.DataFrame]:
+    return synthetic_transactions()
+
+
+# ----------------------------------------------------------------------------- metrics
+
+
+def test_roc_auc_known_cases() -> None:
+    assert churn.roc_auc([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9]) == 1.0
+    assert churn.roc_auc([0, 0, 1, 1], [0.9, 0.8, 0.2, 0.1]) == 0.0
+    # 4 positive-negative pairs: (0.35 > 0.1), (0.35 < 0.4), (0.8 > 0.1), (0.8 > 0.4) -> 3/4
+    assert churn.roc_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) == pytest.approx(0.75)
+    assert churn.roc_auc([0, 1, 0, 1], [0.5, 0.5, 0.5, 0.5]) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="both classes"):
+        churn.roc_auc([1, 1], [0.2, 0.3])
+
+
+def test_brier_known_cases() -> None:
+    assert churn.brier_score([1, 0], [1.0, 0.0]) == 0.0
+    assert churn.brier_score([1, 0], [0.0, 1.0]) == 1.0
+    assert churn.brier_score([1, 0, 1, 0], [0.5] * 4) == pytest.approx(0.25)
+    assert churn.brier_score([1, 0], [0.8, 0.4]) == pytest.approx((0.04 + 0.16) / 2)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        churn.brier_score([1], [1.5])
+
+
+def test_top_decile_lift_known_cases() -> None:
+    y = np.array([1] * 2 + [0] * 18)  # 10% churn
+    perfect = np.arange(20, 0, -1)  # the two churners score highest
+    assert churn.top_decile_lift(y, perfect) == pytest.approx(10.0)
+    assert churn.top_decile_lift(y, -perfect) == 0.0
+    # a score that ties everybody carries no information: lift exactly 1
+    assert churn.top_decile_lift(y, np.ones(20)) == pytest.approx(1.0)
+    # top 2 of 20: one churner above the boundary, boundary tie of 2 with one churner
+    s = np.array([0.9, 0.5, 0.5] + [0.1] * 17)
+    y2 = np.array([1, 1, 0] + [0] * 17)
+    assert churn.top_decile_lift(y2, s) == pytest.approx((1 + 0.5) / 2 / 0.1)
+
+
+def test_calibration_table_known_case() -> None:
+    p = np.linspace(0.05, 0.95, 10).repeat(10)
+    y = np.concatenate([np.r_[np.ones(k), np.zeros(10 - k)] for k in range(10)])
+    table = churn.calibration_table(y, p, bins=10)
+    assert list(table["decile"]) == list(range(1, 11))
+    assert (table["n"] == 10).all()
+    np.testing.assert_allclose(table["mean_predicted"], np.linspace(0.05, 0.95, 10))
+    np.testing.assert_allclose(table["observed_rate"], np.arange(10) / 10)
+
+
+# ----------------------------------------------------------------------------- RFM
+
+
+def test_quintile_scores_keep_ties_together() -> None:
+    values = pd.Series([1, 1, 1, 1, 1, 1, 2, 2, 3, 9])
+    scores = churn.quintile_score(values)
+    assert scores.tolist() == [1, 1, 1, 1, 1, 1, 4, 4, 5, 5]
+    recency = pd.Series([0, 10, 20, 30, 40])
+    assert churn.quintile_score(recency, higher_is_better=False).tolist() == [5, 4, 3, 2, 1]
+
+
+def test_rfm_segments_cover_the_grid() -> None:
+    r = pd.Series([r for r in range(1, 6) for _ in range(5)])
+    f = pd.Series([f for _ in range(5) for f in range(1, 6)])
+    segments = churn.rfm_segment(r, f)
+    assert segments.notna().all()
+    assert set(segments) == set(churn.RFM_SEGMENTS)
+    lookup = dict(zip(zip(r, f, strict=True), segments, strict=True))
+    assert lookup[(5, 5)] == "champions"
+    assert lookup[(5, 1)] == "new"
+    assert lookup[(1, 1)] == "lost"
+    assert lookup[(1, 5)] == "cannot_lose"
+    assert lookup[(2, 3)] == "at_risk"
+
+
+def test_rfm_table(world: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    tx, _ = world
+    table = churn.rfm_table(tx, "2024-06-30")
+    before = tx[tx["date"].dt.floor("D") <= pd.Timestamp("2024-06-30")]
+    assert len(table) == before["customer_id"].nunique()
+    assert table[["r_score", "f_score", "m_score"]].isin(range(1, 6)).all().all()
+    assert table["monetary"].sum() == pytest.approx(before["amount"].sum())
+    # recent buyers score higher on recency
+    assert table.groupby("r_score")["recency_days"].mean().is_monotonic_decreasing
+
+
+# ----------------------------------------------------------------------------- time split
+
+
+def test_labels_use_the_window_after_the_cutoff_only() -> None:
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b", "b", "c", "d"],
+            "date": pd.to_datetime(
+                ["2024-01-01", "2024-02-10", "2024-01-05", "2024-03-20", "2024-01-31", "2024-04-30"]
+            ),
+            "amount": [1.0] * 6,
+        }
+    )
+    labels = churn.churn_labels(tx, "2024-01-31", 30, data_end="2024-04-30")
+    # a bought within 30 days after the cutoff, b only later, c on the cutoff day itself
+    # (the past), d not yet a customer at the cutoff
+    assert labels.to_dict() == {"a": False, "b": True, "c": True}
+    with pytest.raises(ValueError, match="not observable"):
+        churn.churn_labels(tx, "2024-04-15", 30)
+
+
+def test_features_do_not_use_post_cutoff_data(world: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    """Perturb everything after the cutoff (drop some, add purchases and events for known
+    and new customers, change amounts): the features must not change at all."""
+    tx, ev = world
+    cutoff = pd.Timestamp("2024-03-31")
+    before = churn.features_as_of(tx, cutoff, ev)
+
+    rng = np.random.default_rng(1)
+    late = tx["date"] > cutoff + pd.Timedelta(days=1)
+    perturbed = tx.copy()
+    perturbed.loc[late, "amount"] = perturbed.loc[late, "amount"] * 10
+    perturbed = perturbed.drop(perturbed.index[late & (rng.random(len(tx)) < 0.5)])
+    extra = pd.DataFrame(
+        {
+            "customer_id": rng.choice(tx["customer_id"].unique(), 300).tolist() + ["NEW"],
+            "date": [cutoff + pd.Timedelta(days=1, hours=1)] * 301,
+            "amount": 99.0,
+        }
+    )
+    perturbed = pd.concat([perturbed, extra], ignore_index=True)
+    ev_late = ev["occurred_at"] > cutoff + pd.Timedelta(days=1)
+    ev_perturbed = pd.concat(
+        [
+            ev[~ev_late],
+            pd.DataFrame(
+                {
+                    "customer_id": extra["customer_id"],
+                    "occurred_at": extra["date"],
+                    "channel": "support",  # a channel that first appears after the cutoff
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    after = churn.features_as_of(perturbed, cutoff, ev_perturbed)
+    pd.testing.assert_frame_equal(before, after)
+    # and the check is sharp: a change on the cutoff day itself does change them
+    on_cutoff = pd.concat(
+        [tx, pd.DataFrame({"customer_id": ["C00000"], "date": [cutoff], "amount": [1.0]})]
+    )
+    changed = churn.features_as_of(on_cutoff, cutoff, ev)
+    assert not changed.equals(before)
+
+
+def test_backtest_rejects_overlapping_windows(world: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    tx, _ = world
+    with pytest.raises(ValueError, match="overlaps"):
+        churn.churn_backtest(tx, "2024-03-01", "2024-04-01", window_days=90)
+
+
+# ----------------------------------------------------------------------------- scores
+
+
+def test_model_free_score_separates_zero_repeat_customers(
+    world: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    """The zero-repeat trap: BG/NBD P(alive) is 1 for every customer without a repeat
+    purchase. The model-free score must not be constant on them, and must rank an older
+    one-time buyer as more likely churned than a recent one."""
+    tx, _ = world
+    cutoff = "2024-06-30"
+    scores = churn.clv_churn_score(tx, cutoff, horizon_days=90)
+    rfm = churn.rfm_table(tx, cutoff)
+    zero = rfm.index[rfm["frequency"] == 1]
+    assert len(zero) > 50
+    assert (scores.loc[zero, "p_alive"] == 1.0).all()  # the trap is real
+    zero_scores = scores.loc[zero, "churn_score_clv"]
+    assert zero_scores.nunique() > 10
+    corr = np.corrcoef(zero_scores, rfm.loc[zero, "recency_days"])[0, 1]
+    assert corr > 0.9
+    assert scores["churn_score_clv"].between(0, 1).all()
+
+
+def test_backtest_on_synthetic_world(world: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    tx, ev = world
+    result = churn.churn_backtest(tx, "2024-03-31", "2024-07-31", window_days=90, events=ev)
+    metrics = result.metrics.set_index("score")
+    assert set(metrics.index) == {"model", "clv"}
+    # both scores must beat random on a world where churn is real
+    assert (metrics["auc"] > 0.6).all()
+    assert (metrics["top_decile_lift"] > 1.0).all()
+    assert set(result.calibration["score"]) == {"model", "clv"}
+    assert result.calibration.groupby("score")["n"].sum().eq(len(result.predictions)).all()
+    # deterministic: the same inputs give the same scores
+    again = churn.churn_backtest(tx, "2024-03-31", "2024-07-31", window_days=90, events=ev)
+    pd.testing.assert_frame_equal(result.predictions, again.predictions)
+
+
+def test_churn_scores_for_the_mart(world: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    tx, ev = world
+    table = churn.churn_scores(tx, "2024-12-31", window_days=90, events=ev)
+    assert len(table) == tx["customer_id"].nunique()
+    for column in ("churn_score_model", "churn_score_clv", "p_alive", "p_purchase"):
+        assert table[column].between(0, 1).all(), column
+    assert table["rfm_segment"].isin(churn.RFM_SEGMENTS).all()
+    # label of the last observed window exists exactly for customers who had bought by then
+    known = tx[tx["date"].dt.floor("D") <= pd.Timestamp("2024-10-02")]["customer_id"].unique()
+    assert table["churned_last_window"].notna().sum() == len(known)
