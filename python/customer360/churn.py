@@ -114,11 +114,16 @@ def churn_labels(
     window_days: int,
     *,
     data_end: DateLike | None = None,
+    active_within_days: int | None = None,
     customer_col: str = "customer_id",
     date_col: str = "date",
 ) -> pd.Series:
     """``churned`` (bool) per customer with a purchase on or before ``cutoff``: True when
     there is no purchase in ``(cutoff, cutoff + window_days]``.
+
+    ``active_within_days`` restricts the population to customers with a purchase in the
+    last that many days up to the cutoff (long-lapsed customers are easy to call churned
+    and inflate AUC); ``None`` keeps everybody who ever bought.
 
     ``data_end`` is the last day the transactions cover (default: the last purchase day in
     ``tx``). A window that ends after it cannot be observed and raises ``ValueError``
@@ -135,7 +140,10 @@ def churn_labels(
             f"label window {start.date()} + {window_days} days ends {window_end.date()}, "
             f"after the end of the transactions ({last.date()}): the label is not observable"
         )
-    population = days.loc[days["day"] <= start, "customer_id"].unique()
+    past = days["day"] <= start
+    if active_within_days is not None:
+        past &= days["day"] > start - pd.Timedelta(days=active_within_days)
+    population = days.loc[past, "customer_id"].unique()
     in_window = days[(days["day"] > start) & (days["day"] <= window_end)]
     bought = pd.Index(in_window["customer_id"].unique())
     labels = pd.Series(~pd.Index(population).isin(bought), index=population, name="churned")
@@ -454,6 +462,7 @@ def churn_backtest(
     events: pd.DataFrame | None = None,
     *,
     data_end: DateLike | None = None,
+    active_within_days: int | None = None,
     customer_col: str = "customer_id",
     date_col: str = "date",
     amount_col: str = "amount",
@@ -461,7 +470,8 @@ def churn_backtest(
 ) -> ChurnBacktest:
     """Time-based holdout: train on features at ``train_cutoff`` with labels from the window
     after it, evaluate on ``test_cutoff`` (its window must be observable). The training
-    window must end by ``test_cutoff`` so that nothing after the test cutoff is used."""
+    window must end by ``test_cutoff`` so that nothing after the test cutoff is used.
+    ``active_within_days`` restricts both populations (see ``churn_labels``)."""
     c1 = clv.as_day(train_cutoff, "train_cutoff")
     c2 = clv.as_day(test_cutoff, "test_cutoff")
     if c1 + pd.Timedelta(days=window_days) > c2:
@@ -470,20 +480,21 @@ def churn_backtest(
         )
     cols = {"customer_col": customer_col, "date_col": date_col}
     feature_args = {**cols, "amount_col": amount_col}
-    y_train = churn_labels(tx, c1, window_days, data_end=c2, **cols)
-    x_train = features_as_of(tx, c1, events, **feature_args)
+    active = {"active_within_days": active_within_days}
+    y_train = churn_labels(tx, c1, window_days, data_end=c2, **active, **cols)
+    x_train = features_as_of(tx, c1, events, **feature_args).loc[y_train.index]
     model = train_churn_model(
         x_train, y_train, train_cutoff=c1, window_days=window_days, random_state=random_state
     )
-    y_test = churn_labels(tx, c2, window_days, data_end=data_end, **cols)
-    x_test = features_as_of(tx, c2, events, **feature_args)
+    y_test = churn_labels(tx, c2, window_days, data_end=data_end, **active, **cols)
+    x_test = features_as_of(tx, c2, events, **feature_args).loc[y_test.index]
     predictions = pd.DataFrame(
         {
             "churned": y_test,
             "churn_score_model": predict_churn(model, x_test),
             "churn_score_clv": clv_churn_score(tx, c2, window_days, **feature_args)[
                 "churn_score_clv"
-            ],
+            ].reindex(y_test.index),
         }
     )
     metrics, calibration = evaluate_scores(
@@ -502,6 +513,7 @@ def churn_scores(
     window_days: int,
     events: pd.DataFrame | None = None,
     *,
+    active_within_days: int | None = None,
     customer_col: str = "customer_id",
     date_col: str = "date",
     amount_col: str = "amount",
@@ -511,21 +523,25 @@ def churn_scores(
     ``as_of``, the label of the last fully observed window (features at
     ``as_of - window_days``; null for customers who first bought after that), the model
     score (trained on that last observed window, applied to today's features) and the
-    model-free CLV score for the next ``window_days``."""
+    model-free CLV score for the next ``window_days``. ``active_within_days`` restricts the
+    training population (see ``churn_labels``); every customer is scored."""
     end = clv.as_day(as_of, "as_of")
     past = end - pd.Timedelta(days=window_days)
     cols = {"customer_col": customer_col, "date_col": date_col}
     feature_args = {**cols, "amount_col": amount_col}
-    y_past = churn_labels(tx, past, window_days, data_end=end, **cols)
+    y_past = churn_labels(
+        tx, past, window_days, data_end=end, active_within_days=active_within_days, **cols
+    )
     model = train_churn_model(
-        features_as_of(tx, past, events, **feature_args),
+        features_as_of(tx, past, events, **feature_args).loc[y_past.index],
         y_past,
         train_cutoff=past,
         window_days=window_days,
         random_state=random_state,
     )
     out = rfm_table(tx, end, **feature_args)
-    out["churned_last_window"] = y_past.reindex(out.index).astype("boolean")
+    everyone = churn_labels(tx, past, window_days, data_end=end, **cols)
+    out["churned_last_window"] = everyone.reindex(out.index).astype("boolean")
     out["churn_score_model"] = predict_churn(model, features_as_of(tx, end, events, **feature_args))
     out = out.join(clv_churn_score(tx, end, window_days, **feature_args))
     return out

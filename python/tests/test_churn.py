@@ -143,6 +143,8 @@ def test_labels_use_the_window_after_the_cutoff_only() -> None:
     # a bought within 30 days after the cutoff, b only later, c on the cutoff day itself
     # (the past), d not yet a customer at the cutoff
     assert labels.to_dict() == {"a": False, "b": True, "c": True}
+    recent = churn.churn_labels(tx, "2024-01-31", 30, data_end="2024-04-30", active_within_days=20)
+    assert recent.to_dict() == {"c": True}
     with pytest.raises(ValueError, match="not observable"):
         churn.churn_labels(tx, "2024-04-15", 30)
 
