@@ -57,6 +57,45 @@ def summary(
 
 # --- generator commands (customer360.generate) -------------------------------------
 
+
+@app.command()
+def generate(
+    people: Annotated[int, typer.Option(help="Number of synthetic people.")] = 10_000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = 42,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "--data-dir", help="Data directory (default: C360_DATA_DIR)."),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
+    day: Annotated[int, typer.Option(help="Scenario day K: the exports as of end date + K.")] = 0,
+    end_date: Annotated[
+        str | None, typer.Option(help="Export date of day 0, YYYY-MM-DD (default: today UTC).")
+    ] = None,
+) -> None:
+    """Write synthetic raw exports of the seven source systems plus ground truth."""
+    from datetime import date
+
+    from rich.table import Table
+
+    from customer360.generate import generate as run_generate
+
+    data_dir = out or Settings.from_env().data_dir
+    try:
+        end = date.fromisoformat(end_date) if end_date else None
+        result = run_generate(data_dir, people=people, seed=seed, fmt=fmt, day=day, end_date=end)
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    summary_table = Table(title=f"raw rows as of {result.as_of:%Y-%m-%d %H:%M} UTC (day {day})")
+    summary_table.add_column("table")
+    summary_table.add_column("rows", justify="right")
+    for name, n in result.rows.items():
+        summary_table.add_row(name, f"{n:,}")
+    summary_table.add_row("[bold]total", f"[bold]{result.total_rows:,}")
+    console.print(summary_table)
+    console.print(f"wrote {data_dir}/raw ({fmt}) and {data_dir}/truth in {result.seconds:.1f} s")
+
+
 # --- identity commands (customer360.identity) --------------------------------------
 
 # --- quality commands (customer360.quality / customer360.validate) -----------------

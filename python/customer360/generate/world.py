@@ -1,0 +1,327 @@
+"""The simulated world: people, households and their behaviour over time (vectorised).
+
+Times are int64 seconds since the Unix epoch (UTC). The world is simulated once up to
+the end of the scenario horizon; a day-K export is a snapshot of it (see tables.py), so
+every day's export comes from the same world and record keys stay stable across days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+DAY = 86_400
+HISTORY_DAYS = 3 * 365
+MAX_SCENARIO_DAY = 14
+NEW_PEOPLE_PER_DAY = 0.0015  # arrivals per scenario day, as a share of ``people``
+
+COUNTRIES = np.array(["DE", "AT", "CH", "GB", "US"])
+COUNTRY_P = np.array([0.52, 0.12, 0.10, 0.14, 0.12])
+
+CHANNELS = np.array(
+    ["organic_search", "paid_search", "social", "email", "referral", "affiliate", "offline_store"]
+)
+CHANNEL_P = np.array([0.24, 0.18, 0.15, 0.07, 0.09, 0.09, 0.18])
+# channel quality: multiplier on purchase rate, on dropout probability, on spend
+CHANNEL_RATE = np.array([1.10, 0.95, 0.80, 1.25, 1.30, 0.70, 1.05])
+CHANNEL_DROPOUT = np.array([0.95, 1.15, 1.45, 0.75, 0.70, 1.60, 0.85])
+CHANNEL_SPEND = np.array([1.00, 0.95, 0.85, 1.10, 1.15, 0.80, 1.05])
+
+KIND_CUSTOMER, KIND_VISITOR = 0, 1
+
+# the last persons of the base population are planted for the evolving scenario
+PLANTED = ("bridge", "wrong_link_owner", "wrong_link_victim", "erasure")
+
+
+def stream(seed: int, name: str) -> np.random.Generator:
+    """An independent random stream per component: changing one part of the generator
+    does not shift the random numbers of the others."""
+    return np.random.default_rng([seed, *name.encode()])
+
+
+def season_factor(t: np.ndarray) -> np.ndarray:
+    """Relative purchase intensity at time t: Q4/Christmas peak and a weekly pattern."""
+    days = t // DAY
+    weekday = (days + 3) % 7  # 1970-01-01 was a Thursday; 0 = Monday
+    week_w = np.array([0.92, 0.90, 0.95, 1.00, 1.08, 1.20, 0.95])[weekday]
+    doy = (days % 365.25).astype(np.float64)  # close enough for a seasonal curve
+    xmas = 0.9 * np.exp(-(((doy - 350.0) / 16.0) ** 2))
+    black_friday = 0.5 * np.exp(-(((doy - 330.0) / 4.0) ** 2))
+    summer_dip = -0.12 * np.exp(-(((doy - 200.0) / 30.0) ** 2))
+    return week_w * (1.0 + xmas + black_friday + summer_dip)
+
+
+SEASON_MAX = 1.20 * 1.95
+
+
+def time_of_day(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Seconds into the day, busier in the evening."""
+    hours = np.array([0.5, 0.3, 0.2, 0.2, 0.2, 0.4, 1, 2, 3, 4, 5, 5.5, 6, 5.5, 5, 5, 5.5, 6, 7,
+                      8, 8.5, 7, 4, 1.5])  # fmt: skip
+    h = rng.choice(24, size=n, p=hours / hours.sum())
+    return h * 3600 + rng.integers(0, 3600, n)
+
+
+def group_starts(group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Index of the first row of every group in a group-sorted array."""
+    counts = np.bincount(group, minlength=n_groups)
+    return np.concatenate(([0], np.cumsum(counts)[:-1]))
+
+
+def rank_in_group(group: np.ndarray, n_groups: int) -> np.ndarray:
+    """1-based position of each row inside its group (array sorted by group)."""
+    return np.arange(len(group)) - group_starts(group, n_groups)[group] + 1
+
+
+@dataclass
+class People:
+    n: int
+    n_base: int
+    kind: np.ndarray
+    household: np.ndarray
+    country_idx: np.ndarray
+    channel_idx: np.ndarray
+    signup_at: np.ndarray
+    first_name_idx: np.ndarray
+    last_name_idx: np.ndarray
+    birth_days: np.ndarray  # days since epoch
+    is_en: np.ndarray  # English name lists
+    email_domain_idx: np.ndarray
+    alt_domain_idx: np.ndarray
+    has_account: np.ndarray
+    has_loyalty: np.ndarray
+    is_guest_buyer: np.ndarray
+    has_app: np.ndarray
+    has_newsletter: np.ndarray
+    has_crm: np.ndarray
+    crm_duplicate: np.ndarray
+    has_mobile: np.ndarray
+    household_landline: np.ndarray  # landline shared by the household is on loyalty records
+    family_email: np.ndarray  # shop account uses the household's shared e-mail
+    lam: np.ndarray  # purchases per day while active
+    p_drop: np.ndarray
+    spend_mean: np.ndarray
+    p_store: np.ndarray
+    p_app_order: np.ndarray
+    engagement: np.ndarray
+    email_change_at: np.ndarray  # int64, INF if never
+    phone_change_at: np.ndarray
+    dropout_at: np.ndarray  # int64, INF if still alive at the horizon
+    quiet_at: np.ndarray  # all activity fades after this time
+    planted: dict[str, int]
+
+
+INF = np.iinfo(np.int64).max // 4
+
+
+def make_people(seed: int, people: int, as_of0: int) -> People:
+    rng = stream(seed, "people")
+    n_new = int(round(people * NEW_PEOPLE_PER_DAY * MAX_SCENARIO_DAY))
+    n = people + n_new
+    start = as_of0 - HISTORY_DAYS * DAY
+    horizon = as_of0 + MAX_SCENARIO_DAY * DAY
+
+    # households: consecutive base persons; arrivals are single households
+    sizes = rng.choice([1, 2, 3, 4], size=people, p=[0.55, 0.25, 0.12, 0.08])
+    hh_of_base = np.repeat(np.arange(people), sizes)[:people]
+    household = np.concatenate([hh_of_base, hh_of_base.max() + 1 + np.arange(n_new)])
+    planted_idx = {name: people - len(PLANTED) + i for i, name in enumerate(PLANTED)}
+    for i, idx in enumerate(planted_idx.values()):
+        household[idx] = household.max() + 1 + i
+    _, household = np.unique(household, return_inverse=True)
+    n_hh = int(household.max()) + 1
+    hh_size = np.bincount(household, minlength=n_hh)
+
+    hh_country = rng.choice(len(COUNTRIES), size=n_hh, p=COUNTRY_P)
+    country_idx = hh_country[household]
+    is_en = np.isin(country_idx, (3, 4))
+    hh_last = rng.integers(0, 1 << 30, n_hh)
+    own_last = rng.random(n) < 0.2
+    last_draw = np.where(own_last, rng.integers(0, 1 << 30, n), hh_last[household])
+    first_name_idx = rng.integers(0, 1 << 30, n)  # reduced modulo the list length later
+    last_name_idx = last_draw
+
+    kind = np.where(rng.random(n) < 0.08, KIND_VISITOR, KIND_CUSTOMER)
+    channel_idx = rng.choice(len(CHANNELS), size=n, p=CHANNEL_P)
+    # sign-ups grow over time (more recent people); arrivals during the scenario days
+    u = rng.random(n)
+    signup = start + (u**0.75 * (as_of0 - start - DAY)).astype(np.int64)
+    signup[people:] = as_of0 + (rng.random(n_new) * (horizon - as_of0 - 3600)).astype(np.int64)
+    signup = signup - signup % DAY + time_of_day(rng, n)
+    birth_days = (as_of0 // DAY) - (rng.normal(40, 13, n).clip(18, 90) * 365.25).astype(np.int64)
+
+    cust = kind == KIND_CUSTOMER
+    has_account = cust & (rng.random(n) < 0.60)
+    has_loyalty = cust & (rng.random(n) < np.where(channel_idx == 6, 0.75, 0.28))
+    is_guest_buyer = cust & ~has_account & (rng.random(n) < 0.55)
+    has_app = has_account & (rng.random(n) < 0.35)
+    has_newsletter = cust & (rng.random(n) < np.where(channel_idx == 3, 0.9, 0.40))
+    has_crm = cust & (rng.random(n) < 0.22)
+    crm_duplicate = has_crm & (rng.random(n) < 0.07)
+    nothing = cust & ~(has_account | has_loyalty | is_guest_buyer | has_newsletter | has_crm)
+    has_newsletter |= nothing
+    has_mobile = rng.random(n) < 0.85
+
+    # shared household landline: only on loyalty members, only where >= 2 members are
+    # loyalty members (so the landline shows up on two loyalty numbers: guardable)
+    hh_has_landline = rng.random(n_hh) < 0.6
+    loyal_per_hh = np.bincount(household, weights=has_loyalty, minlength=n_hh)
+    household_landline = has_loyalty & hh_has_landline[household] & (loyal_per_hh[household] >= 2)
+    # family e-mail: >= 2 account holders of one household log in with one shared address
+    acc_per_hh = np.bincount(household, weights=has_account, minlength=n_hh)
+    hh_family = (rng.random(n_hh) < 0.10) & (hh_size >= 2)
+    family_email = has_account & hh_family[household] & (acc_per_hh[household] >= 2)
+    family_email &= has_mobile
+
+    email_domain_idx = rng.random(n)
+    alt_domain_idx = rng.random(n)
+
+    # behaviour: BG/NBD-like
+    can_buy = has_account | has_loyalty | is_guest_buyer
+    lam = rng.gamma(0.9, 1.0 / 0.9, n) / 55.0 * CHANNEL_RATE[channel_idx]
+    lam = np.where(can_buy, lam, 0.0)
+    p_drop = np.clip(rng.beta(1.3, 6.0, n) * CHANNEL_DROPOUT[channel_idx], 0.005, 0.95)
+    spend_mean = rng.gamma(6.0, 1.0, n) / 6.0 * 65.0 * CHANNEL_SPEND[channel_idx]
+    online = has_account | is_guest_buyer
+    p_store = np.where(has_loyalty & online, rng.beta(2, 2, n), np.where(has_loyalty, 1.0, 0.0))
+    p_app_order = np.where(has_app, rng.uniform(0.2, 0.7, n), 0.0)
+    engagement = rng.gamma(2.0, 0.5, n)
+
+    # identifier changes: e-mail changes only for account holders (the account links old
+    # and new), phone changes only for people with an e-mail on their phone records
+    change = rng.random(n)
+    email_change_at = np.full(n, INF, dtype=np.int64)
+    phone_change_at = np.full(n, INF, dtype=np.int64)
+    ec = has_account & ~family_email & (change < 0.08)
+    pcm = has_mobile & ~ec & (change > 0.95)
+    span = np.maximum(horizon - signup, DAY)
+    email_change_at[ec] = signup[ec] + (rng.uniform(0.3, 1.0, n)[ec] * span[ec]).astype(np.int64)
+    phone_change_at[pcm] = signup[pcm] + (rng.uniform(0.2, 1.0, n)[pcm] * span[pcm]).astype(
+        np.int64
+    )
+
+    p = People(
+        n=n,
+        n_base=people,
+        kind=kind,
+        household=household,
+        country_idx=country_idx,
+        channel_idx=channel_idx,
+        signup_at=signup,
+        first_name_idx=first_name_idx,
+        last_name_idx=last_name_idx,
+        birth_days=birth_days,
+        is_en=is_en,
+        email_domain_idx=email_domain_idx,
+        alt_domain_idx=alt_domain_idx,
+        has_account=has_account,
+        has_loyalty=has_loyalty,
+        is_guest_buyer=is_guest_buyer,
+        has_app=has_app,
+        has_newsletter=has_newsletter,
+        has_crm=has_crm,
+        crm_duplicate=crm_duplicate,
+        has_mobile=has_mobile,
+        household_landline=household_landline,
+        family_email=family_email,
+        lam=lam,
+        p_drop=p_drop,
+        spend_mean=spend_mean,
+        p_store=p_store,
+        p_app_order=p_app_order,
+        engagement=engagement,
+        email_change_at=email_change_at,
+        phone_change_at=phone_change_at,
+        dropout_at=np.full(n, INF, dtype=np.int64),
+        quiet_at=np.full(n, INF, dtype=np.int64),
+        planted=planted_idx,
+    )
+    _plant(p, start, as_of0)
+    return p
+
+
+def _plant(p: People, start: int, as_of0: int) -> None:
+    """Force the attributes the planted scenario events rely on (see scenario.py)."""
+    early = start + 120 * DAY
+    for name, i in p.planted.items():
+        p.kind[i] = KIND_CUSTOMER
+        p.signup_at[i] = early + i % 7 * DAY + 11 * 3600
+        p.lam[i] = 1 / 20
+        p.p_drop[i] = 0.005
+        p.has_mobile[i] = True
+        p.email_change_at[i] = INF
+        p.phone_change_at[i] = INF
+        p.household_landline[i] = False
+        p.family_email[i] = False
+        p.crm_duplicate[i] = False
+        p.country_idx[i] = 0
+        p.is_en[i] = False
+        flags = {
+            # two histories (shop account / loyalty) with nothing in common until day 2
+            "bridge": dict(acc=True, loy=True, guest=False, app=False, nl=False, crm=False),
+            # owns the e-mail an agent wrongly typed into the victim's CRM contact
+            "wrong_link_owner": dict(acc=True, loy=False, guest=False, app=False, nl=True,
+                                     crm=False),
+            "wrong_link_victim": dict(acc=False, loy=True, guest=False, app=False, nl=False,
+                                      crm=True),
+            "erasure": dict(acc=True, loy=True, guest=False, app=True, nl=True, crm=True),
+        }[name]  # fmt: skip
+        p.has_account[i] = flags["acc"]
+        p.has_loyalty[i] = flags["loy"]
+        p.is_guest_buyer[i] = flags["guest"]
+        p.has_app[i] = flags["app"]
+        p.has_newsletter[i] = flags["nl"]
+        p.has_crm[i] = flags["crm"]
+        p.p_store[i] = 0.5 if flags["loy"] and flags["acc"] else (1.0 if flags["loy"] else 0.0)
+        p.p_app_order[i] = 0.3 if flags["app"] else 0.0
+
+
+@dataclass
+class Purchases:
+    person: np.ndarray
+    at: np.ndarray
+    amount: np.ndarray  # in EUR-equivalent before currency conversion
+    channel: np.ndarray  # 0 web, 1 app, 2 store
+    guest: np.ndarray  # online order placed without logging in
+
+
+def simulate_purchases(seed: int, p: People, horizon: int) -> Purchases:
+    """BG/NBD-like buying: Poisson purchases at a personal rate, thinned by seasonality;
+    after each purchase the person drops out for good with personal probability p."""
+    rng = stream(seed, "purchases")
+    dur_days = np.maximum(horizon - p.signup_at, 0) / DAY
+    n_cand = rng.poisson(p.lam * SEASON_MAX * dur_days)
+    n_cand = np.minimum(n_cand, 2_000)
+    person = np.repeat(np.arange(p.n), n_cand)
+    at = p.signup_at[person] + (rng.random(len(person)) * dur_days[person] * DAY).astype(np.int64)
+    at = at - at % DAY + time_of_day(rng, len(at))
+    at = np.maximum(at, p.signup_at[person] + 600)
+    keep = (rng.random(len(at)) * SEASON_MAX < season_factor(at)) & (at < horizon)
+    person, at = person[keep], at[keep]
+    order = np.lexsort((at, person))
+    person, at = person[order], at[order]
+    rank = rank_in_group(person, p.n)
+    k_max = rng.geometric(p.p_drop)  # number of purchases before dropping out
+    alive = rank <= k_max[person]
+    person, at, rank = person[alive], at[alive], rank[alive]
+    last = rank == k_max[person]
+    p.dropout_at[person[last]] = at[last]
+    # engagement fades a little after the dropout (a last look, then silence)
+    quiet = p.dropout_at.copy()
+    dropped = quiet < INF
+    quiet[dropped] += (rng.exponential(10.0, dropped.sum()) * DAY).astype(np.int64)
+    # non-buyers: engagement lasts an exponential time after sign-up
+    nonbuyer = p.lam == 0
+    quiet[nonbuyer] = p.signup_at[nonbuyer] + (rng.exponential(400.0, nonbuyer.sum()) * DAY).astype(
+        np.int64
+    )
+    p.quiet_at[:] = quiet
+
+    m = len(person)
+    amount = rng.gamma(4.0, 1.0, m) / 4.0 * p.spend_mean[person]
+    amount = np.maximum(amount, 4.0)
+    r = rng.random((3, m))
+    channel = np.where(r[0] < p.p_store[person], 2, np.where(r[1] < p.p_app_order[person], 1, 0))
+    guest = ~p.has_account[person] | (r[2] < 0.08)
+    return Purchases(person, at, amount, channel, guest & (channel != 2))
