@@ -24,7 +24,14 @@ from customer360.publish import (
     print_publish_result,
     publish,
 )
+from customer360.quality import (
+    RawContractError,
+    ensure_raw_contract,
+    print_freshness,
+    run_source_freshness,
+)
 from customer360.settings import Settings
+from customer360.validate import ValidationSetupError, print_validation, run_validation
 
 LAYERS = ("staging", "intermediate", "marts")
 SUMMARY_SCHEMAS = (*LAYERS, "quarantine")
@@ -61,11 +68,21 @@ def run_build(
     console: Console,
     full_refresh: bool = False,
     run: RunReport | None = None,
+    source_freshness: bool = True,
 ) -> bool:
-    """dbt build -> validate -> publish -> summary. The published file is replaced only
-    when every step before publish succeeded; otherwise the previous one stays."""
+    """raw contract check -> dbt build -> source freshness -> validate -> publish ->
+    summary. The published file is replaced only when every step before publish
+    succeeded; otherwise the previous one stays. Stale sources (beyond error_after) fail
+    the run; warn_after only warns."""
     run = run or RunReport()
     kept = f"[yellow]previous published warehouse kept: {settings.published_db}[/yellow]"
+    try:
+        with run.step("raw contract check", console):
+            ensure_raw_contract(settings.raw_path, settings.raw_format, console)
+    except RawContractError:
+        console.print("[red]raw exports break the contract: nothing was built[/red]")
+        console.print(kept)
+        return False
     try:
         with run.step("dbt build", console):
             run_dbt_build(settings, console, full_refresh=full_refresh)
@@ -74,7 +91,23 @@ def run_build(
         console.print(kept)
         return False
     print_dbt_results(settings, console)
-    # validation (customer360.validate) runs here, before publish
+    if source_freshness:
+        with run.step("source freshness", console):
+            freshness = run_source_freshness(settings)
+            print_freshness(freshness, console)
+        if not freshness.ok:
+            console.print(kept)
+            return False
+    try:
+        with run.step("validate (Great Expectations)", console):
+            validation = run_validation(settings.build_db, settings.reports_dir / "gx")
+            print_validation(validation, console)
+    except ValidationSetupError as exc:
+        console.print(f"[red]{exc}[/red]")
+        validation = None
+    if validation is None or not validation.success:
+        console.print(kept)
+        return False
     try:
         with run.step("publish", console):
             run.published = publish(settings, build_id=run.build_id)
