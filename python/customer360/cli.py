@@ -127,10 +127,14 @@ def validate(
     ] = None,
 ) -> None:
     """Run the Great Expectations suite on dim_customer and customer_source_map."""
-    from customer360.validate import print_validation, run_validation
+    from customer360.validate import ValidationSetupError, print_validation, run_validation
 
     settings = Settings.from_env()
-    result = run_validation(db or settings.build_db, docs_dir or settings.reports_dir / "gx")
+    try:
+        result = run_validation(db or settings.build_db, docs_dir or settings.reports_dir / "gx")
+    except ValidationSetupError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
     print_validation(result, console)
     raise typer.Exit(0 if result.success else 1)
 
