@@ -359,9 +359,26 @@ def bgnbd_probability_alive(
 def bgnbd_expected_purchases(params: BetaGeoParams, t: object) -> np.ndarray:
     """E[X(t)]: expected purchases of a new customer in t weeks (FHL 2005, eq. 9)."""
     (t_arr,) = _as_arrays(t)
+    a, b = params.a, params.b
+    return (a + b - 1) / (a - 1) * (1 - _decay_times_hyp(params, t_arr, 0.0, 0.0))
+
+
+def _decay_times_hyp(
+    params: BetaGeoParams, t: np.ndarray, x: np.ndarray | float, t_cal: np.ndarray | float
+) -> np.ndarray:
+    """((alpha+T)/(alpha+T+t))^(r+x) * 2F1(r+x, b+x; a+b+x-1; z), z = t/(alpha+T+t).
+
+    Computed after Euler's transformation 2F1(A, B; C; z) = (1-z)^(C-A-B) 2F1(C-A, C-B; C; z):
+    (1-z)^(a-1) * 2F1(a+b-1-r, a-1; a+b+x-1; z). The direct form multiplies a vanishing
+    power by a hypergeometric value that overflows for heavy buyers and long horizons
+    (inf * 0 = nan); the transformed one has parameters that do not grow with x.
+    """
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
-    hyp = special.hyp2f1(r, b, a + b - 1, t_arr / (alpha + t_arr))
-    return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t_arr)) ** r * hyp)
+    log_one_minus_z = np.log(alpha + t_cal) - np.log(alpha + t_cal + t)
+    z = -np.expm1(log_one_minus_z)
+    return np.exp((a - 1) * log_one_minus_z) * special.hyp2f1(
+        a + b - 1 - r, a - 1, a + b + x - 1, z
+    )
 
 
 def bgnbd_conditional_expected_purchases(
@@ -373,10 +390,8 @@ def bgnbd_conditional_expected_purchases(
     / (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x))
     """
     t_arr, x, t_x, t_cal = _as_arrays(t, frequency, recency, T)
-    r, alpha, a, b = params.r, params.alpha, params.a, params.b
-    hyp = special.hyp2f1(r + x, b + x, a + b + x - 1, t_arr / (alpha + t_cal + t_arr))
-    decay = np.exp((r + x) * (np.log(alpha + t_cal) - np.log(alpha + t_cal + t_arr)))
-    numerator = (a + b + x - 1) / (a - 1) * (1 - decay * hyp)
+    a, b = params.a, params.b
+    numerator = (a + b + x - 1) / (a - 1) * (1 - _decay_times_hyp(params, t_arr, x, t_cal))
     p_alive = special.expit(-_bgnbd_log_dead_odds(params, x, t_x, t_cal))
     return numerator * p_alive
 

@@ -293,3 +293,31 @@ def test_predict_clv_scores_every_customer(cdnow_transactions: pd.DataFrame) -> 
     fit = result.fit_frame()
     assert set(fit["parameter"]) == {"r", "alpha", "a", "b", "p", "q", "gamma"}
     assert fit["converged"].all()
+
+
+def test_conditional_expectation_is_stable_for_heavy_buyers() -> None:
+    """The textbook form (a vanishing power times an overflowing 2F1) gives inf/nan for
+    heavy buyers over long horizons; the Euler-transformed form must stay finite, grow
+    with the horizon and equal the textbook form where that one is computable."""
+    from scipy.special import hyp2f1
+
+    params = clv.BetaGeoParams(0.243, 4.414, 0.793, 2.426)
+    r, al, a, b = 0.243, 4.414, 0.793, 2.426
+    x = np.array([0.0, 3.0, 40.0, 500.0, 2000.0])
+    t_x = np.array([0.0, 30.0, 100.0, 155.0, 155.0])
+    age = np.full(5, 156.0)
+    short = clv.bgnbd_conditional_expected_purchases(params, 13, x, t_x, age)
+    long = clv.bgnbd_conditional_expected_purchases(params, 520, x, t_x, age)
+    assert np.isfinite(long).all()
+    assert (long > short).all()
+    direct = (
+        (a + b + x[:3] - 1)
+        / (a - 1)
+        * (
+            1
+            - ((al + 156) / (al + 156 + 13)) ** (r + x[:3])
+            * hyp2f1(r + x[:3], b + x[:3], a + b + x[:3] - 1, 13 / (al + 156 + 13))
+        )
+        * clv.bgnbd_probability_alive(params, x[:3], t_x[:3], age[:3])
+    )
+    np.testing.assert_allclose(short[:3], direct, rtol=1e-9)
