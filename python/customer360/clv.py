@@ -501,14 +501,29 @@ def gamma_gamma_log_likelihood(
     )
 
 
-def fit_gamma_gamma(summary: pd.DataFrame, initial: GammaGammaParams | None = None) -> FitResult:
+def fit_gamma_gamma(
+    summary: pd.DataFrame,
+    initial: GammaGammaParams | None = None,
+    *,
+    exclude_nonpositive: bool = False,
+) -> FitResult:
     """Maximum-likelihood Gamma-Gamma fit (no penalizer) on the repeat customers
-    (``frequency > 0``) of a ``summarise_transactions`` table."""
+    (``frequency > 0``) of a ``summarise_transactions`` table.
+
+    Repeat customers with ``monetary_value <= 0`` (e.g. fully refunded) raise an error
+    naming them, or with ``exclude_nonpositive`` are left out of the fit and counted in
+    ``extra["n_excluded_nonpositive"]``. ``extra["corr_frequency_monetary"]`` is the
+    correlation of frequency and mean spend among the fitted customers: the model assumes
+    they are independent (Fader & Hardie 2013), so a large value is a warning sign.
+    """
     _require_columns(summary, ("frequency", "monetary_value"), "summary")
     repeat = summary[summary["frequency"] > 0]
+    bad = repeat["monetary_value"] <= 0
+    n_excluded = int(bad.sum()) if exclude_nonpositive else 0
+    if exclude_nonpositive:
+        repeat, bad = repeat[~bad], bad[~bad]
     if len(repeat) == 0:
         raise ValueError("summary: no repeat customers to fit the Gamma-Gamma model on")
-    bad = repeat["monetary_value"] <= 0
     if bad.any():
         ids = list(repeat.index[bad][:5])
         raise ValueError(
@@ -531,6 +546,11 @@ def fit_gamma_gamma(summary: pd.DataFrame, initial: GammaGammaParams | None = No
     start = initial or GammaGammaParams(1.0, 1.0, 1.0)
     res = _minimise(negative_ll, np.log(np.array(list(asdict(start).values()))))
     params = GammaGammaParams(*(float(v) for v in np.exp(res.x)))
+    corr = (
+        float(np.corrcoef(repeat["frequency"], repeat["monetary_value"])[0, 1])
+        if len(repeat) > 2
+        else float("nan")
+    )
     return FitResult(
         model="gamma_gamma",
         params=params,
@@ -539,6 +559,7 @@ def fit_gamma_gamma(summary: pd.DataFrame, initial: GammaGammaParams | None = No
         converged=res.converged,
         message=str(res.message),
         iterations=res.nit_total,
+        extra={"n_excluded_nonpositive": float(n_excluded), "corr_frequency_monetary": corr},
     )
 
 
@@ -687,8 +708,13 @@ def predict_clv(
     horizon_months: int = 12,
     annual_discount_rate: float = 0.10,
     margin: float = 1.0,
+    exclude_nonpositive_spend: bool = False,
 ) -> ClvResult:
     """Fit both models as of ``calibration_end`` and score every customer.
+
+    ``exclude_nonpositive_spend`` leaves repeat customers with a mean repeat spend <= 0
+    out of the Gamma-Gamma fit (counted in its ``extra``) instead of raising; they are
+    still scored, with the expected spend floored at 0.
 
     Per-customer columns: the summary columns, ``p_alive``,
     ``expected_purchases_<n>d`` and ``p_purchase_<n>d`` for each horizon in days,
@@ -698,7 +724,7 @@ def predict_clv(
         tx, calibration_end, customer_col=customer_col, date_col=date_col, amount_col=amount_col
     )
     bg = fit_bgnbd(summary)
-    gg = fit_gamma_gamma(summary)
+    gg = fit_gamma_gamma(summary, exclude_nonpositive=exclude_nonpositive_spend)
     params: BetaGeoParams = bg.params  # type: ignore[assignment]
     spend_params: GammaGammaParams = gg.params  # type: ignore[assignment]
     out = summary.copy()
@@ -710,8 +736,8 @@ def predict_clv(
             params, weeks, *args
         )
         out[f"p_purchase_{days}d"] = bgnbd_probability_purchase(params, weeks, *args)
-    out["expected_spend"] = gamma_gamma_expected_spend(
-        spend_params, out["frequency"], out["monetary_value"]
+    out["expected_spend"] = np.maximum(
+        gamma_gamma_expected_spend(spend_params, out["frequency"], out["monetary_value"]), 0.0
     )
     out["clv"] = discounted_clv(
         params,

@@ -83,6 +83,8 @@ def test_gamma_gamma_reproduces_published_cdnow_estimates(cdnow_summary: pd.Data
     fit = clv.fit_gamma_gamma(cdnow_summary)
     assert fit.converged, fit.message
     assert fit.n_customers == 946
+    # the model's independence assumption holds roughly on CDNOW (the note reports 0.11)
+    assert abs(fit.extra["corr_frequency_monetary"]) < 0.2
     published = {"p": 6.25, "q": 3.74, "gamma": 15.44}
     for name, value in published.items():
         assert getattr(fit.params, name) == pytest.approx(value, rel=0.01), name
@@ -259,6 +261,12 @@ def test_gamma_gamma_rejects_non_positive_spend() -> None:
     frame = pd.DataFrame({"frequency": [1, 2], "monetary_value": [10.0, 0.0]}, index=["a", "b"])
     with pytest.raises(ValueError, match="monetary_value <= 0.*'b'"):
         clv.fit_gamma_gamma(frame)
+    frame = pd.DataFrame(
+        {"frequency": [1, 2, 3, 2, 1], "monetary_value": [10.0, 0.0, 12.0, 30.0, 22.0]}
+    )
+    fit = clv.fit_gamma_gamma(frame, exclude_nonpositive=True)
+    assert fit.n_customers == 4
+    assert fit.extra["n_excluded_nonpositive"] == 1
 
 
 def test_discounted_clv() -> None:
