@@ -241,6 +241,11 @@ def _engagement_features(
     if channel_col:
         frame["channel"] = events[channel_col].astype("string").fillna("unknown").to_numpy()
     frame = frame[frame["customer_id"].notna() & (frame["day"] <= end)]
+    if len(frame) and len(customers) and not frame["customer_id"].isin(customers).any():
+        raise ValueError(
+            f"events: column {customer_col!r} shares no id with the transactions' customers "
+            f"(dtypes {frame['customer_id'].dtype} vs {customers.dtype}): wrong key?"
+        )
     age = (end - frame["day"]).dt.days
     by = frame.groupby("customer_id")
     out = pd.DataFrame(index=customers)

@@ -195,6 +195,15 @@ def test_features_do_not_use_post_cutoff_data(world: tuple[pd.DataFrame, pd.Data
     assert not changed.equals(before)
 
 
+def test_events_with_foreign_keys_are_rejected(world: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    """Events keyed by something else (here: ids as numbers) would join to nothing and
+    silently zero the engagement features; that must be an error naming the column."""
+    tx, ev = world
+    foreign = ev.assign(customer_id=ev["customer_id"].str[1:].astype(int))
+    with pytest.raises(ValueError, match="'customer_id' shares no id"):
+        churn.features_as_of(tx, "2024-06-30", foreign)
+
+
 def test_backtest_rejects_overlapping_windows(world: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     tx, _ = world
     with pytest.raises(ValueError, match="overlaps"):
