@@ -1,0 +1,33 @@
+{#- Generic data tests of the staging layer (dbt_utils is not available offline). -#}
+
+{#- no two rows share the combination of `columns` -#}
+{% test unique_key_combination(model, columns) %}
+select {{ columns | join(', ') }}, count(*) as n_rows
+from {{ model }}
+group by {{ columns | join(', ') }}
+having count(*) > 1
+{% endtest %}
+
+{#-
+    Every raw row is accounted for: rows in the raw export = rows staged (the model under
+    test) + rows quarantined. Returns one row describing the gap when they differ.
+-#}
+{% test raw_rows_reconcile(model, raw, quarantine) %}
+with counts as (
+    select
+        (select count(*) from {{ raw }}) as raw_rows,
+        (select count(*) from {{ model }}) as staged_rows,
+        (select count(*) from {{ quarantine }}) as quarantined_rows
+)
+
+select *
+from counts
+where raw_rows <> staged_rows + quarantined_rows
+{% endtest %}
+
+{#- fails for each table whose quarantine rate exceeds var `quarantine_max_rate` (default 5%) -#}
+{% test quarantine_rate_below_threshold(model, column_name) %}
+select *
+from {{ model }}
+where {{ column_name }} > {{ var('quarantine_max_rate', 0.05) }}
+{% endtest %}

@@ -1,0 +1,45 @@
+{{ config(materialized='table') }}
+
+{#- one row per raw table: raw rows, staged rows, quarantined rows and the rate -#}
+{%- set tables = [
+    ('shop', 'customers'), ('shop', 'orders'), ('shop', 'order_lines'),
+    ('crm', 'contacts'), ('support', 'tickets'),
+    ('newsletter', 'subscribers'), ('newsletter', 'email_events'),
+    ('app', 'users'), ('app', 'devices'), ('app', 'events'),
+    ('web', 'events'), ('loyalty', 'members'), ('loyalty', 'pos_transactions'),
+] %}
+
+with
+
+{% for system, name in tables %}
+counts_{{ system }}__{{ name }} as (
+    select
+        '{{ system }}.{{ name }}' as source_table,
+        (select count(*) from {{ source(system, name) }}) as raw_rows,
+        (select count(*) from {{ ref('stg_' ~ system ~ '__' ~ name) }}) as staged_rows,
+        (select count(*) from {{ ref('quarantine_' ~ system ~ '__' ~ name) }}) as quarantined_rows
+),
+{% endfor %}
+
+all_counts as (
+    {% for system, name in tables %}
+    select * from counts_{{ system }}__{{ name }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+final as (
+    select
+        source_table,
+        cast(raw_rows as bigint) as raw_rows,
+        cast(staged_rows as bigint) as staged_rows,
+        cast(quarantined_rows as bigint) as quarantined_rows,
+        cast(raw_rows - staged_rows - quarantined_rows as bigint) as unaccounted_rows,
+        case
+            when raw_rows > 0 then cast(quarantined_rows as double) / raw_rows
+            else 0
+        end as quarantine_rate
+    from all_counts
+)
+
+select * from final
