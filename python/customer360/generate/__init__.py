@@ -124,7 +124,6 @@ def generate(
     t0 = lap("people_and_purchases", t0)
 
     w = tb.World(seed, p, buy, as_of0)
-    w.mobile_on_record = np.zeros(p.n, dtype=bool)
     customers, orders, lines = tb.shop_tables(w)
     members, pos = tb.loyalty_tables(w)
     crm = tb.crm_table(w)

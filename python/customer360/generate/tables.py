@@ -117,7 +117,25 @@ class World:
         self._names()
         self._emails()
         self._phones()
+        self._email_changes()
         self.loyalty_digits = np.array([], dtype=np.int64)
+        self.mobile_on_record = np.zeros(people.n, dtype=bool)
+        self.shop_phone = np.zeros(people.n, dtype=bool)
+
+    def _email_changes(self) -> None:
+        """An e-mail change happens after the person's first logged-in online order, so that
+        the shop account links the old and the new address (orders carry both the account
+        and the e-mail used at the time). Without such an order there is no change."""
+        p, b = self.p, self.buy
+        rng = stream(self.seed, "email_change")
+        logged = (b.channel != 2) & ~b.guest
+        first = np.full(p.n, INF, dtype=np.int64)
+        np.minimum.at(first, b.person[logged], b.at[logged])
+        horizon = int(p.signup_at.max()) + DAY
+        wants = p.email_change_at < INF
+        ok = wants & (first < horizon)
+        change = first + 3600 + (rng.random(p.n) * np.maximum(horizon - first, 0)).astype(np.int64)
+        p.email_change_at[:] = np.where(ok, change, INF)
 
     # -------------------------------------------------------------- identities
     def _names(self) -> None:
@@ -163,7 +181,10 @@ class World:
         self.e1_domain = self._domains(p.alt_domain_idx)
         hh = nz.digits(p.household, 1)
         fam_prefix = pc.if_else(pa.array(p.is_en), "the", "familie.")
-        self.fam_local = nz.join(fam_prefix, self.last_a, hh)
+        _, first_member = np.unique(p.household, return_index=True)
+        head = first_member[p.household]
+        self.fam_local = nz.take(nz.join(fam_prefix, self.last_a, hh), head)
+        self.fam_domain = nz.take(self.e0_domain, head)
 
     def email_parts(self, person: np.ndarray, at: np.ndarray, family: np.ndarray | None = None):
         """(local, domain) of the e-mail a person used at time ``at``."""
@@ -175,6 +196,7 @@ class World:
         if family is not None:
             fam = pa.array(family)
             local = pc.if_else(fam, nz.take(self.fam_local, person), local)
+            domain = pc.if_else(fam, nz.take(self.fam_domain, person), domain)
         return local, domain
 
     def _phones(self) -> None:
@@ -262,15 +284,15 @@ def shop_tables(w: World) -> tuple[TableRows, TableRows, TableRows]:
     w.shop_customer_seq = np.zeros(p.n, dtype=np.int64)
     w.shop_customer_seq[person] = seq
     customer_id = nz.ids("SC", seq, 7)
-    fam = p.family_email[person]
-    e0l, e0d = w.email_parts(person, np.zeros(len(person), dtype=np.int64), fam)
-    e1l, e1d = w.email_parts(person, np.full(len(person), INF), fam)
+    e0l, e0d = w.email_parts(person, np.zeros(len(person), dtype=np.int64))
+    e1l, e1d = w.email_parts(person, np.full(len(person), INF))
     email_before = w.junk(rng, nz.render_email(rng, e0l, e0d, noise=0.6), 0.0, nz.JUNK_EMAILS)
     email_after = nz.render_email(rng, e1l, e1d, noise=0.6)
-    has_phone = (rng.random(len(person)) < 0.5) | fam
+    has_phone = rng.random(len(person)) < 0.5
     has_phone &= p.has_mobile[person]
     has_phone &= ~np.isin(person, list(p.planted.values()))
     w.mobile_on_record[person[has_phone]] = True
+    w.shop_phone[person[has_phone]] = True
     phone_before = w.phone(rng, person, np.zeros(len(person), dtype=np.int64), True)
     phone_after = w.phone(rng, person, np.full(len(person), INF), True)
     junk_phone = (rng.random(len(person)) < 0.015) & ~has_phone
@@ -313,7 +335,8 @@ def shop_tables(w: World) -> tuple[TableRows, TableRows, TableRows]:
     n = len(o_person)
     o_seq = _sequence(o_at, o_person)
     order_id = nz.ids("SO", o_seq, 8)
-    fam_o = p.family_email[o_person] & ~o_guest
+    # family accounts: order confirmations often go to the household's shared address
+    fam_o = p.family_email[o_person] & ~o_guest & (rng.random(n) < 0.6)
     loc, dom = w.email_parts(o_person, o_at, fam_o)
     email = nz.render_email(rng, loc, dom, noise=1.0)
     junk_email = o_guest & (rng.random(n) < 0.003)
@@ -429,7 +452,8 @@ def loyalty_tables(w: World) -> tuple[TableRows, TableRows]:
     landline = p.household_landline[person]
     has_email = (rng.random(len(person)) < 0.8) | landline
     has_phone = ((rng.random(len(person)) < 0.7) & p.has_mobile[person]) | landline
-    has_email |= ~has_phone
+    # phone-only members only where the phone also sits on the shop account (resolvable)
+    has_email |= ~has_phone | ~w.shop_phone[person]
     planted = np.isin(person, list(p.planted.values()))
     has_email |= planted
     has_phone |= planted
@@ -439,10 +463,17 @@ def loyalty_tables(w: World) -> tuple[TableRows, TableRows]:
     loc = pc.if_else(bridge, nz.take(w.e1_local, person), loc)
     dom = pc.if_else(bridge, nz.take(w.e1_domain, person), dom)
     email = nz.render_email(rng, loc, dom, noise=1.0)
-    email = pc.if_else(pa.array(planted), email, w.junk(rng, email, 0.02, nz.JUNK_EMAILS))
+    # junk in one field only where the other field still links the member
+    email_junk = ~planted & has_phone & w.shop_phone[person] & ~landline
+    email = pc.if_else(pa.array(email_junk), w.junk(rng, email, 0.05, nz.JUNK_EMAILS), email)
     phone = w.phone(rng, person, enrolled, False, landline=landline)
-    phone = pc.if_else(pa.array(planted), phone, w.junk(rng, phone, 0.02, nz.JUNK_PHONES))
     w.mobile_on_record[person[has_phone & ~landline]] = True
+    phone_junk = ~planted & has_email & ~has_phone & (rng.random(len(person)) < 0.03)
+    junk_phone = nz.take(
+        pa.array(nz.JUNK_PHONES), rng.integers(0, len(nz.JUNK_PHONES), len(person))
+    )
+    phone = pc.if_else(pa.array(phone_junk), junk_phone, phone)
+    has_phone = has_phone | phone_junk
     swap = rng.random(len(person)) < 0.02
     first = nz.render_name(rng, nz.take(w.first, person), nz.take(w.first_t, person),
                            translit_rate=0.25, typo_rate=0.02)  # fmt: skip
@@ -574,7 +605,7 @@ def crm_table(w: World) -> TableRows:
     n = len(person)
     has_email_b = rng.random(n_b) < 0.75
     has_phone_b = (rng.random(n_b) < 0.65) & p.has_mobile[base]
-    has_email_b |= ~has_phone_b
+    has_email_b |= ~has_phone_b | ~w.mobile_on_record[base]
     victim = base == p.planted["wrong_link_victim"]
     has_email_b |= victim
     has_phone_b |= victim
@@ -583,7 +614,8 @@ def crm_table(w: World) -> TableRows:
     has_phone = np.concatenate([has_phone_b, has_phone_b[dup]])
     loc, dom = w.email_parts(person, created)
     email = nz.render_email(rng, loc, dom, noise=1.2)
-    junk_email = has_phone & (rng.random(n) < 0.03) & ~np.isin(person, list(p.planted.values()))
+    junk_email = has_phone & w.mobile_on_record[person] & (rng.random(n) < 0.05)
+    junk_email &= ~np.isin(person, list(p.planted.values()))
     email = pc.if_else(pa.array(junk_email), nz.take(pa.array(["n/a", "-", "keine@angabe.de"]),
                        rng.integers(0, 3, n)), email)  # fmt: skip
     email = pc.if_else(pa.array(has_email | junk_email), email, pa.scalar(None, pa.string()))
@@ -618,7 +650,8 @@ def crm_table(w: World) -> TableRows:
             postal[sel] = np.char.add(postal[sel].astype(str), " 1AA")
         else:
             width = 5 if c in ("DE", "US") else 4
-            postal[sel] = np.char.zfill(((hh[sel] * 37) % 10**width).astype(str), width)
+            code = 10 ** (width - 1) + (hh[sel] * 37) % (9 * 10 ** (width - 1))
+            postal[sel] = code.astype(str)
     has_addr = rng.random(n) < 0.8
     agent_b = rng.integers(0, len(AGENTS), n_b)
     agent_d = (agent_b[dup] + rng.integers(1, len(AGENTS), dup.sum())) % len(AGENTS)
@@ -678,9 +711,12 @@ def support_table(w: World, mobile_on_record: np.ndarray) -> TableRows:
     opened = opened - opened % DAY + time_of_day(rng, n)
     opened = np.minimum(opened, horizon - 3600)
     ch = rng.choice(3, size=n, p=(0.55, 0.2, 0.25))  # email, chat, phone
-    ch = np.where((ch == 2) & ~mobile_on_record[person], 0, ch)
+    phone_known = mobile_on_record[person] & (
+        (opened < p.phone_change_at[person]) | w.shop_phone[person]
+    )
+    ch = np.where((ch == 2) & ~phone_known, 0, ch)
     with_email = (ch != 2) | (rng.random(n) < 0.15)
-    with_phone = (ch == 2) | ((rng.random(n) < 0.10) & mobile_on_record[person])
+    with_phone = (ch == 2) | ((rng.random(n) < 0.10) & phone_known)
     loc, dom = w.email_parts(person, opened)
     email = nz.render_email(rng, loc, dom, noise=1.0)
     junk_only = (ch != 2) & ~with_phone & (rng.random(n) < 0.005)
@@ -916,7 +952,8 @@ def app_tables(w: World) -> tuple[TableRows, TableRows, TableRows]:
     d_first = created[d_user] + np.where(
         d_pos == 0, 0, (rng.random(len(d_user)) * (horizon - created[d_user]) * 0.8)
     ).astype(np.int64)
-    anon = np.flatnonzero((p.kind == KIND_VISITOR) & (rng.random(p.n) < 0.25))
+    anon = np.flatnonzero(p.kind == KIND_VISITOR)
+    anon = anon[(anon % 4) == 0]  # a quarter of the visitors use the app only (see web)
     d_person = np.concatenate([users[d_user], anon])
     d_first = np.concatenate([d_first, p.signup_at[anon]])
     d_login = pa.concat_arrays([nz.take(login, d_user), pa.nulls(len(anon), pa.string())])
@@ -1007,6 +1044,7 @@ def web_table(w: World) -> TableRows:
     horizon = int(p.signup_at.max()) + DAY
     acc = np.flatnonzero(p.has_account)
     vis = np.flatnonzero(p.kind == KIND_VISITOR)
+    vis = vis[(vis % 4) != 0]  # the others are app-only visitors (see app_tables)
     # cookies: account holders have 1-3 (browsers/devices), visitors one
     n_ck = 1 + (rng.random(p.n) < 0.3) + (rng.random(p.n) < 0.08)
     ck_start = np.zeros((p.n, 3), dtype=np.int64)
@@ -1050,13 +1088,15 @@ def web_table(w: World) -> TableRows:
         (s_kind == 1) | ((s_kind == 2) & (rng.random(ns) < 0.55)) | ((s_kind == 3) & ~s_guest)
     )
     s_logged &= s_kind != 4
-    # every cookie of an account holder logs in at least once: its last session
+    # every cookie of an account holder logs in: its first session after the sign-up (so
+    # each day's export already links the cookie, however early it is cut)
     ck_key = s_person.astype(np.int64) * 4 + s_ck
-    order = np.lexsort((s_at, ck_key))
-    last_of_cookie = np.zeros(ns, bool)
-    ko = ck_key[order]
-    last_of_cookie[order[np.r_[ko[1:] != ko[:-1], True]]] = True
-    s_logged |= last_of_cookie & post & (s_kind != 4)
+    post_key = np.where(post & (s_kind != 4), ck_key, -1)
+    order = np.lexsort((s_at, post_key))
+    first_of_cookie = np.zeros(ns, bool)
+    ko = post_key[order]
+    first_of_cookie[order[np.r_[True, ko[1:] != ko[:-1]]]] = True
+    s_logged |= first_of_cookie & post & (s_kind != 4)
     # traffic source of the landing event
     n_ev = 1 + rng.poisson(1.3, ns) + 2 * (s_kind == 3) + (s_kind == 1)
     sess, pos, ev_at = _expand_events(rng, n_ev, s_at)

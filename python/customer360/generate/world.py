@@ -247,7 +247,9 @@ def _plant(p: People, start: int, as_of0: int) -> None:
     for name, i in p.planted.items():
         p.kind[i] = KIND_CUSTOMER
         p.signup_at[i] = early + i % 7 * DAY + 11 * 3600
-        p.lam[i] = 1 / 20
+        # few records: a planted wrong link or missing bridge costs few pairs in scoring
+        p.lam[i] = 1 / 20 if name == "erasure" else 1 / 120
+        p.engagement[i] = 1.0 if name == "erasure" else 0.25
         p.p_drop[i] = 0.005
         p.has_mobile[i] = True
         p.email_change_at[i] = INF
@@ -275,6 +277,10 @@ def _plant(p: People, start: int, as_of0: int) -> None:
         p.has_crm[i] = flags["crm"]
         p.p_store[i] = 0.5 if flags["loy"] and flags["acc"] else (1.0 if flags["loy"] else 0.0)
         p.p_app_order[i] = 0.3 if flags["app"] else 0.0
+    # the agent confused two customers of the same name: a name check cannot tell them apart
+    owner, victim = p.planted["wrong_link_owner"], p.planted["wrong_link_victim"]
+    p.first_name_idx[victim] = p.first_name_idx[owner]
+    p.last_name_idx[victim] = p.last_name_idx[owner]
 
 
 @dataclass
