@@ -1,0 +1,311 @@
+{#- One row per current customer ID: the golden record. Survivorship (docs/identity.md):
+    e-mail and phone: the most recently observed valid, not blocklisted value on any of the
+    customer's records; name: from the most trusted source system that has one (var
+    identity_name_source_priority), latest record first; birth date and postal address:
+    the most recently updated CRM contact that has them; country: CRM, else shop account;
+    consent: the newsletter subscription changed last. -#}
+{%- set sources = identity_sources() %}
+{%- set systems = [] %}
+{%- for s in sources %}{% if s.source_system not in systems %}{% do systems.append(s.source_system) %}{% endif %}{% endfor %}
+{%- set priority = var('identity_name_source_priority') %}
+
+with
+
+source_map as (
+
+    select * from {{ ref('customer_source_map') }}
+
+),
+
+assignment as (
+
+    select * from {{ ref('int_identity__id_assignment') }}
+
+),
+
+registry as (
+
+    select * from {{ ref('identity_registry') }}
+
+),
+
+identifiers as (
+
+    select * from {{ ref('int_identity__identifiers') }}
+
+),
+
+guards as (
+
+    select * from {{ ref('int_identity__identifier_guards') }}
+
+),
+
+{% for s in sources if s.names -%}
+{{ s.model }} as (
+
+    select * from {{ ref(s.model) }}
+
+),
+
+{% endfor -%}
+
+crm_contacts as (
+
+    select * from {{ ref('stg_crm__contacts') }}
+
+),
+
+shop_customers as (
+
+    select * from {{ ref('stg_shop__customers') }}
+
+),
+
+newsletter_subscribers as (
+
+    select * from {{ ref('stg_newsletter__subscribers') }}
+
+),
+
+contact_points as (
+
+    select
+        source_map.customer_id,
+        identifiers.identifier_type,
+        identifiers.identifier_value,
+        identifiers.observed_at,
+        row_number() over (
+            partition by source_map.customer_id, identifiers.identifier_type
+            order by identifiers.observed_at desc, identifiers.identifier_value
+        ) as recency_rank
+    from identifiers
+    inner join source_map
+        on identifiers.record_id = source_map.record_id
+    inner join guards
+        on identifiers.identifier_type = guards.identifier_type
+        and identifiers.identifier_value = guards.identifier_value
+    where identifiers.identifier_type in ('email', 'phone')
+      and not guards.is_blocklisted
+
+),
+
+names as (
+
+    {% for s in sources if s.names -%}
+    select
+        {{ identity_record_id(s.source_system, s.source_table, s.key) }} as record_id,
+        '{{ s.source_system }}' as source_system,
+        first_name,
+        last_name,
+        cast({{ s.observed_at }} as timestamp) as observed_at
+    from {{ s.model }}
+    where first_name is not null or last_name is not null
+    {% if not loop.last %}
+    union all
+    {% endif -%}
+    {% endfor %}
+
+),
+
+ranked_names as (
+
+    select
+        source_map.customer_id,
+        names.source_system,
+        names.first_name,
+        names.last_name,
+        row_number() over (
+            partition by source_map.customer_id
+            order by
+                case names.source_system
+                {%- for system in priority %}
+                    when '{{ system }}' then {{ loop.index }}
+                {%- endfor %}
+                    else {{ priority | length + 1 }}
+                end,
+                names.observed_at desc,
+                names.record_id
+        ) as name_rank
+    from names
+    inner join source_map
+        on names.record_id = source_map.record_id
+
+),
+
+crm_details as (
+
+    select
+        source_map.customer_id,
+        crm_contacts.birth_date,
+        crm_contacts.street,
+        crm_contacts.postal_code,
+        crm_contacts.city,
+        crm_contacts.country_code,
+        crm_contacts.updated_at,
+        crm_contacts.crm_contact_id
+    from crm_contacts
+    inner join source_map
+        on source_map.record_id = {{ identity_record_id('crm', 'contacts', 'crm_contacts.crm_contact_id') }}
+
+),
+
+birth_dates as (
+
+    select customer_id, birth_date
+    from (
+        select
+            customer_id,
+            birth_date,
+            row_number() over (
+                partition by customer_id order by updated_at desc, crm_contact_id
+            ) as rn
+        from crm_details
+        where birth_date is not null
+    ) as ranked
+    where rn = 1
+
+),
+
+addresses as (
+
+    select customer_id, street, postal_code, city, country_code
+    from (
+        select
+            crm_details.*,
+            row_number() over (
+                partition by customer_id order by updated_at desc, crm_contact_id
+            ) as rn
+        from crm_details
+        where street is not null or postal_code is not null or city is not null
+    ) as ranked
+    where rn = 1
+
+),
+
+shop_countries as (
+
+    select customer_id, country_code
+    from (
+        select
+            source_map.customer_id,
+            shop_customers.country_code,
+            row_number() over (
+                partition by source_map.customer_id
+                order by shop_customers.updated_at desc, shop_customers.shop_customer_id
+            ) as rn
+        from shop_customers
+        inner join source_map
+            on source_map.record_id = {{ identity_record_id('shop', 'customers', 'shop_customers.shop_customer_id') }}
+        where shop_customers.country_code is not null
+    ) as ranked
+    where rn = 1
+
+),
+
+consents as (
+
+    select
+        customer_id,
+        subscription_status,
+        is_double_opt_in,
+        status_changed_at
+    from (
+        select
+            source_map.customer_id,
+            newsletter_subscribers.subscription_status,
+            newsletter_subscribers.is_double_opt_in,
+            coalesce(
+                newsletter_subscribers.opted_out_at,
+                newsletter_subscribers.confirmed_at,
+                newsletter_subscribers.opted_in_at
+            ) as status_changed_at,
+            row_number() over (
+                partition by source_map.customer_id
+                order by
+                    coalesce(
+                        newsletter_subscribers.opted_out_at,
+                        newsletter_subscribers.confirmed_at,
+                        newsletter_subscribers.opted_in_at
+                    ) desc,
+                    newsletter_subscribers.subscriber_id
+            ) as rn
+        from newsletter_subscribers
+        inner join source_map
+            on source_map.record_id = {{ identity_record_id('newsletter', 'subscribers', 'newsletter_subscribers.subscriber_id') }}
+    ) as ranked
+    where rn = 1
+
+),
+
+record_counts as (
+
+    select
+        customer_id,
+        count(*) as n_records,
+        {%- for system in systems %}
+        cast(sum(case when source_system = '{{ system }}' then 1 else 0 end) as {{ dbt.type_bigint() }}) as n_{{ system }}_records,
+        {%- endfor %}
+        min(observed_at) as first_seen_at,
+        max(observed_at) as last_seen_at
+    from source_map
+    group by customer_id
+
+),
+
+final as (
+
+    select
+        assignment.customer_id,
+        emails.identifier_value as email,
+        emails.observed_at as email_observed_at,
+        phones.identifier_value as phone,
+        phones.observed_at as phone_observed_at,
+        ranked_names.first_name,
+        ranked_names.last_name,
+        ranked_names.source_system as name_source_system,
+        birth_dates.birth_date,
+        addresses.street,
+        addresses.postal_code,
+        addresses.city,
+        coalesce(addresses.country_code, shop_countries.country_code) as country_code,
+        consents.subscription_status as newsletter_status,
+        coalesce(consents.subscription_status = 'subscribed', false) as is_newsletter_subscribed,
+        consents.is_double_opt_in as is_newsletter_double_opt_in,
+        consents.status_changed_at as newsletter_status_changed_at,
+        record_counts.first_seen_at,
+        record_counts.last_seen_at,
+        record_counts.n_records,
+        {%- for system in systems %}
+        record_counts.n_{{ system }}_records,
+        {%- endfor %}
+        registry.minted_at as customer_id_minted_at,
+        registry.split_from_customer_id
+    from assignment
+    inner join record_counts
+        on assignment.customer_id = record_counts.customer_id
+    inner join registry
+        on assignment.customer_id = registry.customer_id
+    left join contact_points as emails
+        on assignment.customer_id = emails.customer_id
+        and emails.identifier_type = 'email'
+        and emails.recency_rank = 1
+    left join contact_points as phones
+        on assignment.customer_id = phones.customer_id
+        and phones.identifier_type = 'phone'
+        and phones.recency_rank = 1
+    left join ranked_names
+        on assignment.customer_id = ranked_names.customer_id
+        and ranked_names.name_rank = 1
+    left join birth_dates
+        on assignment.customer_id = birth_dates.customer_id
+    left join addresses
+        on assignment.customer_id = addresses.customer_id
+    left join shop_countries
+        on assignment.customer_id = shop_countries.customer_id
+    left join consents
+        on assignment.customer_id = consents.customer_id
+
+)
+
+select * from final

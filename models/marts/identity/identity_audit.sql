@@ -1,0 +1,66 @@
+{#- Every identifier the guards excluded from linking and every link cut to keep a unique
+    namespace, with its reason: the review list for data stewards. -#}
+
+with
+
+guards as (
+
+    select * from {{ ref('int_identity__identifier_guards') }}
+
+),
+
+components as (
+
+    select * from {{ ref('int_identity__components') }}
+
+),
+
+records as (
+
+    select * from {{ ref('int_identity__records') }}
+
+),
+
+excluded_identifiers as (
+
+    select
+        'excluded_identifier' as audit_kind,
+        identifier_type,
+        identifier_value,
+        cast(null as {{ dbt.type_string() }}) as record_id,
+        exclusion_reason as reason,
+        n_records,
+        n_people
+    from guards
+    where not is_usable
+
+),
+
+cut_links as (
+
+    select
+        'cut_link' as audit_kind,
+        guards.identifier_type,
+        guards.identifier_value,
+        records.record_id,
+        components.cut_reason as reason,
+        guards.n_records,
+        guards.n_people
+    from components
+    inner join guards
+        on components.identifier_num = guards.identifier_num
+    inner join records
+        on components.record_num = records.record_num
+    where components.is_cut_link
+
+),
+
+final as (
+
+    select * from excluded_identifiers
+    union all
+    select * from cut_links
+
+)
+
+select * from final

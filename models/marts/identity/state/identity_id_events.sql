@@ -1,0 +1,27 @@
+{#- Persistent, append-only: every customer-ID event (minted, split, merged, retired,
+    erased) of every build. Survives --full-refresh (full_refresh: false). -#}
+{{ config(
+    materialized='incremental',
+    schema='identity_state',
+    full_refresh=false,
+    incremental_strategy='append',
+    on_schema_change='fail',
+) }}
+-- depends_on: {{ ref('identity_registry') }}
+-- depends_on: {{ ref('identity_record_assignments') }}
+
+with
+
+changes as (
+
+    select * from {{ ref('int_identity__id_changes') }}
+
+),
+
+final as (
+
+    select * from changes
+
+)
+
+select * from final
