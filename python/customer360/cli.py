@@ -98,6 +98,67 @@ def generate(
 
 # --- identity commands (customer360.identity) --------------------------------------
 
+
+@app.command()
+def explain(
+    customer_id: Annotated[str, typer.Argument(help="Customer ID (an old, merged ID works too).")],
+    from_record: Annotated[
+        str | None, typer.Option("--from", help="Record id, e.g. shop.customers:SC0000059.")
+    ] = None,
+    to_record: Annotated[str | None, typer.Option("--to", help="Second record id.")] = None,
+    db: Annotated[Path | None, typer.Option(help="DuckDB file (default: build DB).")] = None,
+) -> None:
+    """Show a customer's records and the identifiers that link them (and, with --from/--to,
+    the shortest identifier path between two of its records)."""
+    from customer360.identity import IdentityError, explain_customer, print_explanation
+
+    try:
+        result = explain_customer(
+            db or Settings.from_env().build_db, customer_id, from_record, to_record
+        )
+    except IdentityError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    print_explanation(result, console)
+
+
+@app.command()
+def evaluate(
+    db: Annotated[Path | None, typer.Option(help="DuckDB file (default: build DB).")] = None,
+) -> None:
+    """Score the clustering against the generator's ground truth (pairwise precision/recall)."""
+    from customer360.identity import IdentityError, print_evaluation
+    from customer360.identity import evaluate as run_evaluate
+
+    try:
+        result = run_evaluate(Settings.from_env(), db)
+    except IdentityError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    print_evaluation(result, console)
+
+
+@app.command("reset-ids")
+def reset_ids_command(
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Confirm: forget every customer ID ever minted.")
+    ] = False,
+) -> None:
+    """Drop the persistent customer-ID registry (identity_state). Irreversible: the next
+    build mints all IDs afresh. Needs --yes."""
+    from customer360.identity import reset_ids
+
+    settings = Settings.from_env()
+    if not yes:
+        console.print(
+            f"[red]reset-ids forgets every customer ID in {settings.build_db}; "
+            "IDs given to analysts or systems will no longer resolve. Re-run with --yes.[/red]"
+        )
+        raise typer.Exit(2)
+    dropped = reset_ids(settings)
+    console.print(f"dropped: {', '.join(dropped) if dropped else 'nothing (no registry)'}")
+
+
 # --- quality commands (customer360.quality / customer360.validate) -----------------
 
 
