@@ -282,12 +282,13 @@ def test_churn_scores_for_the_mart(world: tuple[pd.DataFrame, pd.DataFrame]) -> 
 DEMO_PEOPLE = 2000
 DEMO_SEED = 7  # the seed of conftest's demo warehouse
 
-# (system, table, key column, timestamp column, channel) of the engagement sources
+# engagement sources: (system, table, column, truth table holding that column's record,
+# timestamp column, channel); events reach their person through the record they belong to
 ENGAGEMENT_SOURCES = (
-    ("web", "events", "event_id", "occurred_at", "web"),
-    ("app", "events", "event_id", "occurred_at", "app"),
-    ("newsletter", "email_events", "event_id", "occurred_at", "email"),
-    ("support", "tickets", "ticket_id", "opened_at", "support"),
+    ("web", "events", "event_id", "events", "occurred_at", "web"),
+    ("app", "events", "device_id", "devices", "occurred_at", "app"),
+    ("newsletter", "email_events", "subscriber_id", "subscribers", "occurred_at", "email"),
+    ("support", "tickets", "ticket_id", "tickets", "opened_at", "support"),
 )
 
 
@@ -297,11 +298,14 @@ def generator_transactions(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     identity marts exist). Amounts stay in the order currency."""
     truth = pd.read_parquet(data_dir / "truth" / "records.parquet")
 
-    def with_person(system: str, table: str, key: str) -> pd.DataFrame:
+    def with_person(system: str, table: str, key: str, truth_table: str = "") -> pd.DataFrame:
         frame = pd.read_parquet(data_dir / "raw" / system / f"{table}.parquet")
-        keys = truth[(truth["source_system"] == system) & (truth["source_table"] == table)]
-        out = frame.merge(
-            keys[["record_key", "person_id"]], left_on=key, right_on="record_key", how="left"
+        truth_table = truth_table or table
+        keys = truth[(truth["source_system"] == system) & (truth["source_table"] == truth_table)]
+        # ids carry case/whitespace noise in some exports (device ids): compare normalised
+        lookup = keys.assign(_key=keys["record_key"].str.strip().str.lower())
+        out = frame.assign(_key=frame[key].astype("string").str.strip().str.lower()).merge(
+            lookup[["_key", "person_id"]], on="_key", how="left"
         )
         assert out["person_id"].notna().all(), f"{system}.{table}: rows without a true person"
         return out
@@ -337,8 +341,8 @@ def generator_transactions(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
                     "channel": channel,
                 }
             )
-            for system, table, key, ts, channel in ENGAGEMENT_SOURCES
-            for frame in [with_person(system, table, key)]
+            for system, table, key, truth_table, ts, channel in ENGAGEMENT_SOURCES
+            for frame in [with_person(system, table, key, truth_table)]
         ],
         ignore_index=True,
     )
