@@ -1,18 +1,10 @@
 {#-
-    source_column_names(source_name, table_name): the columns declared for a raw table in
-    its sources YAML (generated from contracts.py), in contract order. At parse time the
-    graph is not loaded yet and a placeholder is returned (parsing never runs the SQL).
+    source_column_names(source_name, table_name): the columns of a raw table in contract
+    order, from raw_contract_columns (generated from contracts.py together with the
+    sources YAML; the graph's sources are not available inside unit tests).
 -#}
 {% macro source_column_names(source_name, table_name) -%}
-    {%- if execute -%}
-        {%- for node in graph.sources.values() -%}
-            {%- if node.source_name == source_name and node.name == table_name -%}
-                {{ return(node.columns.keys() | list) }}
-            {%- endif -%}
-        {%- endfor -%}
-        {{ exceptions.raise_compiler_error("source " ~ source_name ~ "." ~ table_name ~ " declares no columns") }}
-    {%- endif -%}
-    {{ return(['_parse_placeholder']) }}
+    {{ return(raw_contract_columns(source_name, table_name)) }}
 {%- endmacro %}
 
 {#- `col as raw__col, ...`: the raw values kept beside the typed ones for the quarantine -#}
