@@ -28,6 +28,8 @@ from customer360.quality import (
     RawContractError,
     ensure_raw_contract,
     print_freshness,
+    raw_counts_path,
+    record_raw_counts,
     run_source_freshness,
 )
 from customer360.settings import Settings
@@ -78,7 +80,9 @@ def run_build(
     kept = f"[yellow]previous published warehouse kept: {settings.published_db}[/yellow]"
     try:
         with run.step("raw contract check", console):
-            ensure_raw_contract(settings.raw_path, settings.raw_format, console)
+            raw_report = ensure_raw_contract(
+                settings.raw_path, settings.raw_format, console, raw_counts_path(settings)
+            )
     except RawContractError:
         console.print("[red]raw exports break the contract: nothing was built[/red]")
         console.print(kept)
@@ -108,6 +112,7 @@ def run_build(
     if validation is None or not validation.success:
         console.print(kept)
         return False
+    record_raw_counts(raw_report, raw_counts_path(settings))  # baseline for the shrink check
     try:
         with run.step("publish", console):
             run.published = publish(settings, build_id=run.build_id)
@@ -126,6 +131,7 @@ def run_demo(settings: Settings, people: int, seed: int, console: Console) -> bo
     run = RunReport()
     with run.step(f"generate {people:,} synthetic people (seed {seed})", console):
         generate(settings.data_dir, people=people, seed=seed, fmt=settings.raw_format)
+    raw_counts_path(settings).unlink(missing_ok=True)  # new exports: no shrink baseline
     print_raw_files(settings, console)
     return run_build(settings, console, run=run)
 

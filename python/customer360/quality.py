@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -331,11 +332,66 @@ def print_report(report: RawCheckReport, console: Console) -> None:
     console.print(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)")
 
 
+# ------------------------------------------------------------------ shrinking exports
+
+DEFAULT_MAX_SHRINK = 0.5  # a table may lose at most half its rows between two builds
+
+
+def raw_counts_path(settings: Settings) -> Path:
+    """Row counts of the raw files of the last successful build, beside the build DB."""
+    return settings.build_db.with_name(settings.build_db.stem + ".raw_counts.json")
+
+
+def record_raw_counts(report: RawCheckReport, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report.rows, indent=1, sort_keys=True))
+
+
+def check_shrink(
+    report: RawCheckReport, previous_path: Path, max_shrink: float = DEFAULT_MAX_SHRINK
+) -> list[RawFinding]:
+    """Errors for tables that lost more than ``max_shrink`` of the rows the last
+    successful build read: a truncated export (e.g. a CSV cut at a line break) is
+    readable and would otherwise silently shrink the warehouse."""
+    try:
+        previous: dict[str, int] = json.loads(previous_path.read_text())
+    except (OSError, ValueError):
+        return []
+    findings = []
+    for key, rows in sorted(report.rows.items()):
+        before = previous.get(key)
+        if not before or rows >= before * (1 - max_shrink):
+            continue
+        system, name = key.split(".", 1)
+        t = next(t for t in RAW_TABLES if (t.system, t.name) == (system, name))
+        findings.append(
+            RawFinding(
+                "error",
+                system,
+                name,
+                Path(t.path(str(report.raw_path), report.raw_format)),
+                None,
+                f"has {rows:,} rows, the last successful build read {before:,} "
+                f"({rows / before - 1:+.0%}): truncated export? If the drop is real, "
+                "run once with C360_ALLOW_RAW_SHRINK=1",
+            )
+        )
+    return findings
+
+
 def ensure_raw_contract(
-    raw_path: Path, raw_format: str, console: Console | None = None
+    raw_path: Path,
+    raw_format: str,
+    console: Console | None = None,
+    previous_counts: Path | None = None,
 ) -> RawCheckReport:
-    """Check, print (if a console is given) and raise RawContractError on any error."""
+    """Check, print (if a console is given) and raise RawContractError on any error.
+    With ``previous_counts`` (and unless ``C360_ALLOW_RAW_SHRINK=1``), a table that
+    shrank by more than ``C360_MAX_RAW_SHRINK`` (default 0.5) is an error too."""
     report = check_raw(raw_path, raw_format)
+    if previous_counts is not None and os.environ.get("C360_ALLOW_RAW_SHRINK") != "1":
+        max_shrink = float(os.environ.get("C360_MAX_RAW_SHRINK", DEFAULT_MAX_SHRINK))
+        report.findings.extend(check_shrink(report, previous_counts, max_shrink))
     if console is not None:
         print_report(report, console)
     if not report.ok:

@@ -25,6 +25,7 @@ from customer360.quality import (
     ensure_raw_contract,
     expected_contract,
     find_non_utf8,
+    record_raw_counts,
 )
 
 
@@ -247,3 +248,32 @@ def test_cli_check_raw(exports: Callable[[str], Path], monkeypatch: pytest.Monke
     assert bad.exit_code == 1
     assert "order_total" in bad.output and "Did you mean 'total'" in bad.output
     assert "Traceback" not in bad.output
+
+
+def test_export_cut_at_a_line_break_is_caught_by_the_shrink_check(
+    exports: Callable[[str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CSV cut exactly at a line break is a valid, shorter file: only the comparison
+    with the row counts of the last successful build can tell."""
+    raw = exports("csv")
+    baseline = tmp_path / "build.raw_counts.json"
+    record_raw_counts(check_raw(raw, "csv"), baseline)
+
+    bi.truncate_at_line_break(raw, "shop", "orders", keep_lines=12)  # 20 -> 12 rows: -40%
+    report = ensure_raw_contract(raw, "csv", previous_counts=baseline)
+    assert report.ok and report.rows["shop.orders"] == 12
+
+    bi.truncate_at_line_break(raw, "shop", "orders", keep_lines=5)  # 20 -> 5 rows: -75%
+    assert check_raw(raw, "csv").ok  # the file itself is fine
+    with pytest.raises(RawContractError) as err:
+        ensure_raw_contract(raw, "csv", previous_counts=baseline)
+    (hit,) = err.value.report.errors
+    assert (hit.system, hit.table) == ("shop", "orders")
+    assert "has 5 rows, the last successful build read 20 (-75%)" in hit.message
+    assert "C360_ALLOW_RAW_SHRINK=1" in hit.message
+
+    monkeypatch.setenv("C360_ALLOW_RAW_SHRINK", "1")
+    assert ensure_raw_contract(raw, "csv", previous_counts=baseline).ok
+    monkeypatch.delenv("C360_ALLOW_RAW_SHRINK")
+    monkeypatch.setenv("C360_MAX_RAW_SHRINK", "0.8")
+    assert ensure_raw_contract(raw, "csv", previous_counts=baseline).ok
