@@ -1,0 +1,165 @@
+"""How fast is identity resolution at 2,000,000 people (~10M raw rows)?
+
+1. generates ``--people`` synthetic people under ``--root`` (skipped with ``--reuse`` when
+   the exports are already there);
+2. builds the seeds and staging views (not timed);
+3. times the identity stage - every model under models/intermediate/identity and
+   models/marts/identity (identifiers -> guards -> components -> IDs -> dim_customer,
+   customer_source_map ...) - as one ``dbt run``: wall time, per-model times from
+   run_results.json and the peak RSS of the dbt process (sampled with psutil);
+4. runs scipy's ``connected_components`` alone on the same edge list
+   (intermediate.int_identity__edges) for comparison with int_identity__components.
+
+Targets (issue 3): identity stage <= 60 s, peak RSS <= 6 GB, clustering <= 3x scipy.
+Usage: ``python benchmarks/bench_identity.py --people 2000000 --root /tmp/c360-bench-identity``
+Figures: docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import psutil
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from customer360.dbt import dbt_executable, run_dbt
+from customer360.settings import Settings
+
+IDENTITY_SELECT = ["--select", "models/intermediate/identity", "models/marts/identity"]
+
+
+def run_measured(args: list[str], settings: Settings) -> tuple[float, int]:
+    """Run dbt as a subprocess; return (wall seconds, peak RSS bytes of its process tree)."""
+    env = settings.dbt_env()
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [dbt_executable(), *args],
+        cwd=settings.project_dir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        p = psutil.Process(proc.pid)
+        while not done.is_set():
+            try:
+                rss = p.memory_info().rss + sum(
+                    c.memory_info().rss for c in p.children(recursive=True)
+                )
+                peak = max(peak, rss)
+            except psutil.Error:
+                pass
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output, _ = proc.communicate()
+    done.set()
+    sampler.join()
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"dbt {' '.join(args)} failed:\n{output[-5000:]}")
+    return wall, peak
+
+
+def model_times(settings: Settings) -> dict[str, float]:
+    results = json.loads((settings.dbt_target_path / "run_results.json").read_text())
+    return {r["unique_id"].split(".")[-1]: float(r["execution_time"]) for r in results["results"]}
+
+
+def scipy_baseline(db: Path) -> tuple[float, int, int, int]:
+    """(seconds, nodes, edges, components) of connected_components on the built edges."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        e = con.sql("select record_num, identifier_num from intermediate.int_identity__edges")
+        arrays = e.fetchnumpy()
+        n_rec = con.sql("select count(*) from intermediate.int_identity__records").fetchall()
+        n_idn = con.sql("select count(*) from intermediate.int_identity__identifier_guards")
+        n_records, n_identifiers = int(n_rec[0][0]), int(n_idn.fetchall()[0][0])
+    finally:
+        con.close()
+    rec = np.asarray(arrays["record_num"], dtype=np.int64)
+    idn = np.asarray(arrays["identifier_num"], dtype=np.int64) + n_records
+    n = n_records + n_identifiers
+    started = time.perf_counter()
+    graph = coo_matrix((np.ones(len(rec), dtype=np.int8), (rec, idn)), shape=(n, n)).tocsr()
+    n_comp, _ = connected_components(graph, directed=False)
+    return time.perf_counter() - started, n, len(rec), int(n_comp)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--people", type=int, default=2_000_000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--root", type=Path, default=Path("/tmp/c360-bench-identity"))
+    parser.add_argument("--reuse", action="store_true", help="keep existing exports and DB")
+    args = parser.parse_args()
+
+    settings = Settings.for_directory(args.root)
+    if not (args.reuse and (settings.raw_path / "support" / "tickets.parquet").exists()):
+        from customer360.generate import generate
+
+        t0 = time.perf_counter()
+        result = generate(settings.data_dir, people=args.people, seed=args.seed)
+        print(f"generated {result.total_rows:,} raw rows in {time.perf_counter() - t0:.1f} s")
+    if settings.build_db.exists() and not args.reuse:
+        settings.build_db.unlink()
+    # seeds and staging views (not part of the identity stage)
+    run_dbt(["build", "--select", "+models/staging", "--exclude", "test_type:data"], settings)
+    run_dbt(["parse"], settings)  # warm the partial-parse cache so dbt start-up is not timed twice
+
+    wall, peak = run_measured(["run", *IDENTITY_SELECT], settings)
+    times = model_times(settings)
+    models_total = sum(times.values())
+    clustering = times.get("int_identity__components", float("nan"))
+    scipy_s, nodes, edges, n_comp = scipy_baseline(settings.build_db)
+    con = duckdb.connect(str(settings.build_db), read_only=True)
+    try:
+        counts = {
+            name: con.sql(f"select count(*) from {name}").fetchall()[0][0]
+            for name in (
+                "intermediate.int_identity__records",
+                "intermediate.int_identity__identifiers",
+                "marts.dim_customer",
+                "marts.customer_source_map",
+                "marts.identity_anonymous_records",
+            )
+        }
+    finally:
+        con.close()
+
+    cpu = platform.processor() or platform.machine()
+    mem_gb = psutil.virtual_memory().total / 2**30
+    print(f"\nmachine: {os.cpu_count()} cores ({cpu}), {mem_gb:.0f} GB RAM, {platform.platform()}")
+    print(f"people: {args.people:,}; records: {counts}")
+    print(f"graph: {nodes:,} nodes, {edges:,} edges, {n_comp:,} components")
+    print("\n| step | seconds |\n|---|---:|")
+    for name, sec in sorted(times.items(), key=lambda kv: -kv[1]):
+        print(f"| {name} | {sec:.1f} |")
+    print(
+        f"\nidentity stage: wall {wall:.1f} s (dbt start-up included), models {models_total:.1f} s"
+    )
+    print(f"peak RSS of dbt: {peak / 2**30:.2f} GB")
+    print(
+        f"clustering model {clustering:.1f} s (read edges, components, namespace check, write) "
+        f"vs scipy connected_components alone {scipy_s:.1f} s: {clustering / scipy_s:.1f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()
