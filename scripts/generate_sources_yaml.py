@@ -37,7 +37,7 @@ FRESHNESS: dict[tuple[str, str], str] = {
     ("loyalty", "pos_transactions"): "transacted_at",
     ("support", "tickets"): "opened_at",
 }
-WARN_AFTER_HOURS = 36
+WARN_AFTER_HOURS = 72
 ERROR_AFTER_HOURS = 24 * 7
 
 HEADER = (
@@ -83,7 +83,7 @@ def render_table(t: RawTable) -> list[str]:
     if fresh:
         out += [
             "        config:",
-            f"          loaded_at_field: {fresh}",
+            f'          loaded_at_field: "try_cast({fresh} as timestamp)"',
             "          freshness:",
             f"            warn_after: {{count: {WARN_AFTER_HOURS}, period: hour}}",
             f"            error_after: {{count: {ERROR_AFTER_HOURS}, period: hour}}",

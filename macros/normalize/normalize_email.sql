@@ -16,7 +16,7 @@
 {% macro default__normalize_email(col) -%}
     {%- set junk = var('junk_emails', [
         'test@test.com', 'test@test.de', 'test@example.com', 'no@email.com',
-        'noemail@noemail.com', 'none@none.com', 'na@na.com', 'email@email.com',
+        'noemail@noemail.com', 'noemail@none.com', 'none@none.com', 'na@na.com', 'email@email.com',
         'x@x.com', 'a@a.com', 'kein@kein.de', 'keine@angabe.de']) -%}
     {%- set domain -%}
         case when _em_domain = 'googlemail.com' then 'gmail.com' else _em_domain end
