@@ -44,6 +44,13 @@ from customer360.generate.world import (
 __all__ = ["GenerationResult", "generate", "MAX_SCENARIO_DAY"]
 
 FORMATS = ("parquet", "csv")
+# event tables whose rows map to a person through their parent record (truth/records.parquet
+# covers the parent): order line -> order, e-mail event -> subscriber, app event -> device
+CHILD_TABLES = {
+    ("shop", "order_lines"): ("order_id", "shop", "orders"),
+    ("newsletter", "email_events"): ("subscriber_id", "newsletter", "subscribers"),
+    ("app", "events"): ("device_id", "app", "devices"),
+}
 # days on which the planted scenario events become visible in the exports
 BRIDGE_DAY = 2
 SPLIT_DAY = 3
@@ -123,32 +130,6 @@ def generate(
     buy = simulate_purchases(seed, p, horizon)
     t0 = lap("people_and_purchases", t0)
 
-    w = tb.World(seed, p, buy, as_of0)
-    customers, orders, lines = tb.shop_tables(w)
-    members, pos = tb.loyalty_tables(w)
-    crm = tb.crm_table(w)
-    subscribers, email_events = tb.newsletter_tables(w)
-    users, devices, app_events = tb.app_tables(w)
-    web = tb.web_table(w)
-    support = tb.support_table(w, w.mobile_on_record)
-    scenario_events = _plant_scenario(w, customers, members, crm, support, as_of0)
-    t0 = lap("build_tables", t0)
-
-    snapshots = {
-        ("shop", "customers"): (customers, tb.snapshot_shop_customers(customers, as_of)),
-        ("shop", "orders"): (orders, tb.snapshot_orders(orders, as_of)),
-        ("shop", "order_lines"): (lines, {}),
-        ("crm", "contacts"): (crm, tb.snapshot_crm(crm, as_of)),
-        ("support", "tickets"): (support, tb.snapshot_support(support, as_of)),
-        ("newsletter", "subscribers"): (subscribers, tb.snapshot_subscribers(subscribers, as_of)),
-        ("newsletter", "email_events"): (email_events, {}),
-        ("app", "users"): (users, {}),
-        ("app", "devices"): (devices, {}),
-        ("app", "events"): (app_events, {}),
-        ("web", "events"): (web, {}),
-        ("loyalty", "members"): (members, tb.snapshot_members(members, as_of, p.n)),
-        ("loyalty", "pos_transactions"): (pos, {}),
-    }
     raw_dir = data_dir / "raw"
     truth_dir = data_dir / "truth"
     truth_dir.mkdir(parents=True, exist_ok=True)
@@ -161,9 +142,12 @@ def generate(
         end_date=end_date,
         as_of=datetime.fromtimestamp(as_of, UTC).replace(tzinfo=None),
     )
+    erasure_person = p.planted["erasure"]
+    exported: dict[tuple[str, str], tuple[int, pa.Table | None, list[dict[str, str]]]] = {}
 
-    def export(key: tuple[str, str]) -> tuple[str, int, pa.Table]:
-        rows, snap = snapshots[key]
+    def export(rows: tb.TableRows, snap: dict[str, pa.Array]) -> None:
+        """Write one table as of ``as_of`` (and keep its truth); the caller drops ``rows``."""
+        key = (rows.system, rows.name)
         contract = table(*key)
         visible = rows.visible_at <= as_of
         cols = {**rows.columns, **snap}
@@ -174,8 +158,9 @@ def generate(
                 arr = pa.array(arr)
             arrays.append(arr.cast(_ARROW_TYPES[col.type]))
         out = pa.Table.from_arrays(arrays, schema=arrow_schema(contract))
-        mask = pa.array(visible)
-        out = out.filter(mask)
+        del arrays, cols
+        if not visible.all():
+            out = out.filter(pa.array(visible))
         path = raw_dir / contract.system / f"{contract.name}.{fmt}"
         path.parent.mkdir(parents=True, exist_ok=True)
         for other in FORMATS:
@@ -184,24 +169,69 @@ def generate(
             pq.write_table(out, path, compression="snappy")
         else:
             pacsv.write_csv(out, path)
-        truth = pa.table(
-            {
-                "source_system": pa.array(np.full(out.num_rows, contract.system, dtype=object)),
-                "source_table": pa.array(np.full(out.num_rows, contract.name, dtype=object)),
-                "record_key": out.column(contract.primary_key),
-                "person_id": pa.array(rows.person[visible].astype(np.int64)),
-            }
+        person = rows.person[visible]
+        truth = None
+        if key not in CHILD_TABLES:
+            truth = pa.table(
+                {
+                    "source_system": pa.repeat(pa.scalar(contract.system), out.num_rows),
+                    "source_table": pa.repeat(pa.scalar(contract.name), out.num_rows),
+                    "record_key": out.column(contract.primary_key),
+                    "person_id": pa.array(person.astype(np.int64)),
+                }
+            )
+        mine = out.column(contract.primary_key).take(
+            pa.array(np.flatnonzero(person == erasure_person))
         )
-        return f"{contract.system}.{contract.name}", out.num_rows, truth
+        erased = [{"source_system": contract.system, "source_table": contract.name,
+                   "record_key": k} for k in mine.to_pylist()]  # fmt: skip
+        exported[key] = (out.num_rows, truth, erased)
 
-    keys = [(t.system, t.name) for t in RAW_TABLES]
+    t_build = time.perf_counter()
+    w = tb.World(seed, p, buy, as_of0)
+    customers, *shop_rest = tb.shop_tables(w)
+    events: list[dict[str, object]] = []
+
+    def shop_and_identities() -> None:
+        # shop first (the others need the shop's keys), then loyalty -> crm -> support:
+        # each step needs the phones the previous ones put on record
+        orders, lines = shop_rest.pop(0), shop_rest.pop(0)  # dropped once written
+        export(orders, tb.snapshot_orders(orders, as_of))
+        export(lines, {})
+        del orders, lines
+        members, pos = tb.loyalty_tables(w)
+        export(pos, {})
+        crm = tb.crm_table(w)
+        support = tb.support_table(w, w.mobile_on_record)
+        events.extend(_plant_scenario(w, customers, members, crm, support, as_of0))
+        export(customers, tb.snapshot_shop_customers(customers, as_of))
+        export(members, tb.snapshot_members(members, as_of, p.n))
+        export(crm, tb.snapshot_crm(crm, as_of))
+        export(support, tb.snapshot_support(support, as_of))
+
+    def activity() -> None:
+        subscribers, email_events = tb.newsletter_tables(w)
+        export(subscribers, tb.snapshot_subscribers(subscribers, as_of))
+        export(email_events, {})
+        del subscribers, email_events
+        for rows in tb.app_tables(w):
+            export(rows, {})
+        export(tb.web_table(w), {})
+
+    # two independent chains (own random streams, disjoint state), one per core
     with ThreadPoolExecutor(max_workers=2) as pool:
-        exported = list(pool.map(export, keys))
+        for job in [pool.submit(shop_and_identities), pool.submit(activity)]:
+            job.result()
+    steps["build_and_write_raw"] = round(time.perf_counter() - t_build, 3)
+    t0 = time.perf_counter()
     truth_parts = []
-    for name, n, truth in exported:
-        result.rows[name] = n
-        truth_parts.append(truth)
-    t0 = lap("write_raw", t0)
+    erasure_records: list[dict[str, str]] = []
+    for t in RAW_TABLES:
+        n, truth, erased = exported[(t.system, t.name)]
+        result.rows[f"{t.system}.{t.name}"] = n
+        erasure_records += erased
+        if truth is not None:
+            truth_parts.append(truth)
 
     records = pa.concat_tables(truth_parts)
     pq.write_table(records, truth_dir / "records.parquet", compression="snappy")
@@ -209,7 +239,7 @@ def generate(
     people_table = _people_table(w, as_of, records)
     pq.write_table(people_table, truth_dir / "people.parquet", compression="snappy")
     result.people_in_truth = people_table.num_rows
-    scenario = _scenario_json(w, result, as_of0, as_of, scenario_events, snapshots)
+    scenario = _scenario_json(w, result, as_of0, as_of, events, erasure_records)
     (truth_dir / "scenario.json").write_text(json.dumps(scenario, indent=2, sort_keys=True) + "\n")
     lap("write_truth", t0)
     result.seconds = round(time.perf_counter() - started, 3)
@@ -406,7 +436,7 @@ def _scenario_json(
     as_of0: int,
     as_of: int,
     events: list[dict[str, object]],
-    snapshots: dict,
+    erasure_records: list[dict[str, str]],
 ) -> dict[str, object]:
     p = w.p
     iso = lambda t: datetime.fromtimestamp(t, UTC).replace(tzinfo=None).isoformat()  # noqa: E731
@@ -416,14 +446,7 @@ def _scenario_json(
         new_people[str(k)] = [int(i) for i in np.flatnonzero((p.signup_at > lo) &
                                                               (p.signup_at <= hi))]  # fmt: skip
     erasure = next(e for e in events if e["type"] == "erasure_request")
-    # every record of the erasure subject in this export
-    er_records = []
-    for (system, name), (rows, _) in snapshots.items():
-        sel = np.flatnonzero((rows.person == erasure["person_id"]) & (rows.visible_at <= as_of))
-        key = rows.columns[rows.key]
-        er_records += [{"source_system": system, "source_table": name,
-                        "record_key": key[int(i)].as_py()} for i in sel]  # fmt: skip
-    erasure["records_in_this_export"] = er_records
+    erasure["records_in_this_export"] = erasure_records
     return {
         "seed": result.seed,
         "people": result.people,

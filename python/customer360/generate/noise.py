@@ -89,13 +89,45 @@ def join(*parts: pa.Array | str) -> pa.Array:
     return pc.binary_join_element_wise(*parts, "")
 
 
+_DIGITS4 = np.frombuffer("".join(f"{i:04d}" for i in range(10_000)).encode(), np.uint8).reshape(
+    10_000, 4
+)
+
+
+def fixed(*parts: str | tuple[np.ndarray, int]) -> pa.Array:
+    """Fixed-width strings built straight into an Arrow buffer: literal text and
+    zero-padded non-negative integers ``(values, width)`` (the fast path for keys)."""
+    n = next(len(p[0]) for p in parts if isinstance(p, tuple))
+    widths = [len(p.encode()) if isinstance(p, str) else p[1] for p in parts]
+    total = sum(widths)
+    buf = np.empty((n, total), dtype=np.uint8)
+    col = 0
+    for part, w in zip(parts, widths, strict=True):
+        if isinstance(part, str):
+            buf[:, col : col + w] = np.frombuffer(part.encode(), dtype=np.uint8)
+        else:  # four digits at a time from a lookup table, right to left
+            v = np.asarray(part[0], dtype=np.int64)
+            end = col + w
+            while end > col:
+                k = min(4, end - col)
+                chunk = _DIGITS4[v % 10**k] if k == 4 else _DIGITS4[v % 10**k][:, 4 - k :]
+                buf[:, end - k : end] = chunk
+                v = v // 10**k
+                end -= k
+        col += w
+    offsets = np.arange(0, (n + 1) * total, total, dtype=np.int32)
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(buf))
+
+
 def digits(values: np.ndarray, width: int) -> pa.Array:
-    """Zero-padded decimal strings."""
-    return pc.utf8_lpad(pc.cast(pa.array(values.astype(np.int64)), pa.string()), width, "0")
+    """Decimal strings, zero-padded to ``width`` (width 1: no padding, variable length)."""
+    if width > 1:
+        return fixed((np.asarray(values), width))
+    return pc.cast(pa.array(np.asarray(values).astype(np.int64)), pa.string())
 
 
 def ids(prefix: str, seq: np.ndarray, width: int) -> pa.Array:
-    return join(prefix, digits(seq, width))
+    return fixed(prefix, (np.asarray(seq), width))
 
 
 def hex_strings(rng: np.random.Generator, n: int, nbytes: int) -> np.ndarray:
@@ -134,6 +166,17 @@ JUNK_PHONES = ("0000000000", "n/a", "-", "000", "1234567890")
 PLUS_TAGS = ("shop", "news", "promo", "2024", "spam")
 
 
+def scatter(n: int, parts: list[tuple[np.ndarray, pa.Array]]) -> pa.Array:
+    """Assemble an array of ``n`` rows from parts computed on disjoint row subsets."""
+    arrays, positions = [], np.empty(n, dtype=np.int64)
+    offset = 0
+    for rows, values in parts:
+        positions[rows] = offset + np.arange(len(rows))
+        offset += len(rows)
+        arrays.append(values)
+    return pa.concat_arrays(arrays).take(pa.array(positions))
+
+
 def render_email(
     rng: np.random.Generator,
     local: pa.Array,
@@ -143,29 +186,36 @@ def render_email(
 ) -> pa.Array:
     """Render e-mails with case/whitespace/googlemail/gmail-dot/plus-tag noise.
 
-    ``noise`` scales every rate (0 gives the clean address)."""
+    ``noise`` scales every rate (0 gives the clean address). The noise is computed on the
+    noisy rows only; clean rows are a plain join."""
     n = len(local)
-    r = rng.random((6, n))
+    r = rng.random((5, n))
+    tag_pick = rng.integers(0, len(PLUS_TAGS), n)
     is_gmail = pc.equal(domain, "gmail.com").to_numpy(zero_copy_only=False)
-    # gmail: googlemail.com alias and dots that gmail ignores
-    dom = pc.if_else(pa.array(is_gmail & (r[0] < 0.15 * noise)), "googlemail.com", domain)
-    dotless = pc.replace_substring(local, ".", "")
-    extra_dot = join(pc.utf8_slice_codeunits(local, 0, 1), ".",
-                     pc.utf8_slice_codeunits(local, 1, 64))  # fmt: skip
+    googlemail = is_gmail & (r[0] < 0.15 * noise)
     dot_kind = np.where(is_gmail & (r[1] < 0.12 * noise), 1,
                         np.where(is_gmail & (r[1] > 1 - 0.08 * noise), 2, 0))  # fmt: skip
-    loc = pc.choose(pa.array(dot_kind.astype(np.int8)), local, dotless, extra_dot)
-    # plus-addressing
-    tag = take(pa.array(PLUS_TAGS), rng.integers(0, len(PLUS_TAGS), n))
-    loc = pc.if_else(pa.array(r[2] < 0.06 * noise), join(loc, "+", tag), loc)
-    email = join(loc, "@", dom)
-    # case
+    plus = r[2] < 0.06 * noise
     case = np.where(r[3] < 0.05 * noise, 1, np.where(r[3] > 1 - 0.08 * noise, 2, 0))
-    email = pc.choose(pa.array(case.astype(np.int8)), email, pc.utf8_upper(email),
-                      pc.utf8_capitalize(email))  # fmt: skip
-    # whitespace
     ws = np.where(r[4] < 0.03 * noise, 1, np.where(r[4] > 1 - 0.03 * noise, 2, 0))
-    return pc.choose(pa.array(ws.astype(np.int8)), email, join(" ", email), join(email, "  "))
+    noisy = googlemail | (dot_kind > 0) | plus | (case > 0) | (ws > 0)
+    clean_rows, rows = np.flatnonzero(~noisy), np.flatnonzero(noisy)
+    clean = join(take(local, clean_rows), "@", take(domain, clean_rows))
+    if len(rows) == 0:
+        return clean
+    loc, dom = take(local, rows), take(domain, rows)
+    dom = pc.if_else(pa.array(googlemail[rows]), "googlemail.com", dom)
+    dotless = pc.replace_substring(loc, ".", "")
+    extra_dot = join(pc.utf8_slice_codeunits(loc, 0, 1), ".", pc.utf8_slice_codeunits(loc, 1, 64))
+    loc = pc.choose(pa.array(dot_kind[rows].astype(np.int8)), loc, dotless, extra_dot)
+    tag = take(pa.array(PLUS_TAGS), tag_pick[rows])
+    loc = pc.if_else(pa.array(plus[rows]), join(loc, "+", tag), loc)
+    email = join(loc, "@", dom)
+    email = pc.choose(pa.array(case[rows].astype(np.int8)), email, pc.utf8_upper(email),
+                      pc.utf8_capitalize(email))  # fmt: skip
+    email = pc.choose(pa.array(ws[rows].astype(np.int8)), email, join(" ", email),
+                      join(email, "  "))  # fmt: skip
+    return scatter(n, [(clean_rows, clean), (rows, email)])
 
 
 # ----------------------------------------------------------------------------- phones
@@ -184,14 +234,14 @@ PHONE_FORMATS = (
     "intl_spaced",  # +49 151 12345678
     "double_zero",  # 0049 151 12345678
     "national",  # 0151 12345678 / (212) 555-0123
-    "bracketed",  # (0151) 1234 5678
-    "intl_trunk",  # +49 (0)151 1234-5678
+    "bracketed",  # (0151) 1234 5678 / 212-555-0123
+    "intl_trunk",  # +49 (0)151 123-45678 / +1 (212) 555-0123
 )
 
 
 def phone_subscriber(key: np.ndarray, n_digits: int, salt: int) -> np.ndarray:
-    """A number of ``n_digits`` digits unique per key (an affine bijection mod 10^(n-1)),
-    never starting with 0 (and for US exchanges never with 0/1)."""
+    """A number of ``n_digits`` digits unique per key (an affine bijection on 8*10^(n-1)
+    values) that never starts with 0 or 1 (US exchanges cannot)."""
     span = 8 * 10 ** (n_digits - 1)
     return (key.astype(np.int64) * 7_919 + salt) % span + 2 * 10 ** (n_digits - 1)
 
@@ -205,29 +255,37 @@ def render_phone(
     allow_national: np.ndarray,
 ) -> tuple[pa.Array, np.ndarray]:
     """Render phone numbers in one of PHONE_FORMATS per row; national forms only where
-    ``allow_national`` (the record says which country it is in). Returns (text, format)."""
+    ``allow_national`` (the record says which country it is in). Returns (text, format).
+    Each row is rendered once, in its own format."""
     n = len(cc)
     fmt = rng.choice(len(PHONE_FORMATS), size=n, p=(0.15, 0.25, 0.12, 0.25, 0.13, 0.10))
-    national_fmt = np.isin(fmt, (3, 4))
-    fmt = np.where(national_fmt & ~allow_national, 1, fmt)
-    half = pc.utf8_length(subscriber).to_numpy() // 2
-    # split the subscriber number roughly in half for spaced styles (3/4 for US)
-    s1 = pc.utf8_slice_codeunits(subscriber, 0, 3)
-    s2 = pc.utf8_slice_codeunits(subscriber, 3, 16)
-    is_us = pc.equal(cc, "1")
-    sub_split = pc.if_else(pa.array(half >= 4), join(pc.utf8_slice_codeunits(subscriber, 0, 4),
-                           " ", pc.utf8_slice_codeunits(subscriber, 4, 16)),
-                           join(s1, " ", s2))  # fmt: skip
-    forms = [
-        join("+", cc, area, subscriber),
-        join("+", cc, " ", area, " ", subscriber),
-        join("00", cc, " ", area, " ", subscriber),
-        pc.if_else(is_us, join("(", area, ") ", s1, "-", s2), join(trunk, area, " ", subscriber)),
-        pc.if_else(is_us, join(area, "-", s1, "-", s2), join("(", trunk, area, ") ", sub_split)),
-        pc.if_else(is_us, join("+1 (", area, ") ", s1, "-", s2),
-                   join("+", cc, " (0)", area, " ", s1, "-", s2)),
-    ]  # fmt: skip
-    return pc.choose(pa.array(fmt.astype(np.int8)), *forms), fmt
+    fmt = np.where(np.isin(fmt, (3, 4)) & ~allow_national, 1, fmt)
+    is_us_all = pc.equal(cc, "1").to_numpy(zero_copy_only=False)
+    parts = []
+    for f in range(len(PHONE_FORMATS)):
+        rows = np.flatnonzero(fmt == f)
+        if len(rows) == 0:
+            continue
+        c, t, a, sub = (take(x, rows) for x in (cc, trunk, area, subscriber))
+        s1 = pc.utf8_slice_codeunits(sub, 0, 3)
+        s2 = pc.utf8_slice_codeunits(sub, 3, 16)
+        is_us = pa.array(is_us_all[rows])
+        if f == 0:
+            out = join("+", c, a, sub)
+        elif f == 1:
+            out = join("+", c, " ", a, " ", sub)
+        elif f == 2:
+            out = join("00", c, " ", a, " ", sub)
+        elif f == 3:
+            out = pc.if_else(is_us, join("(", a, ") ", s1, "-", s2), join(t, a, " ", sub))
+        elif f == 4:
+            out = pc.if_else(is_us, join(a, "-", s1, "-", s2),
+                             join("(", t, a, ") ", s1, " ", s2))  # fmt: skip
+        else:
+            out = pc.if_else(is_us, join("+1 (", a, ") ", s1, "-", s2),
+                             join("+", c, " (0)", a, " ", s1, "-", s2))  # fmt: skip
+        parts.append((rows, out))
+    return scatter(n, parts), fmt
 
 
 # ----------------------------------------------------------------------------- names

@@ -22,6 +22,7 @@ from customer360.generate.world import (
     DAY,
     INF,
     KIND_VISITOR,
+    SEASON_MAX,
     People,
     Purchases,
     rank_in_group,
@@ -351,7 +352,7 @@ def shop_tables(w: World) -> tuple[TableRows, TableRows, TableRows]:
     refund_at = o_at + (rng.uniform(3, 25, n) * DAY).astype(np.int64)
 
     # order lines: 1..6 lines; the order total is the exact sum of its lines
-    n_lines = np.minimum(1 + rng.poisson(0.8, n), 6)
+    n_lines = np.minimum(1 + rng.poisson(0.4, n), 6)
     line_order = np.repeat(np.arange(n), n_lines)
     share = rng.gamma(1.0, 1.0, len(line_order))
     share /= np.bincount(line_order, weights=share, minlength=n)[line_order]
@@ -362,7 +363,7 @@ def shop_tables(w: World) -> tuple[TableRows, TableRows, TableRows]:
     cat = rng.integers(0, len(CATEGORIES), len(line_order))
     product = cat * 1000 + rng.zipf(1.6, len(line_order)) % 400
     line_no = rank_in_group(line_order, n)
-    line_id = nz.join(nz.take(order_id, line_order), "-", nz.digits(line_no, 2))
+    line_id = nz.fixed("SO", (o_seq[line_order], 8), "-", (line_no, 2))
     ship = p.country_idx[o_person].copy()
     moved = rng.random(n) < 0.02
     ship[moved] = rng.integers(0, len(COUNTRIES), moved.sum())
@@ -393,7 +394,7 @@ def shop_tables(w: World) -> tuple[TableRows, TableRows, TableRows]:
         {
             "order_line_id": line_id,
             "order_id": nz.take(order_id, line_order),
-            "product_id": nz.join("SKU-", nz.digits(product, 5)),
+            "product_id": nz.fixed("SKU-", (product, 5)),
             "product_category": nz.take(pa.array(CATEGORIES), cat),
             "quantity": pa.array(qty.astype(np.int32)),
             "unit_price": _money(unit),
@@ -482,12 +483,10 @@ def loyalty_tables(w: World) -> tuple[TableRows, TableRows]:
     first, last = pc.if_else(pa.array(swap), last, first), pc.if_else(pa.array(swap), first, last)
 
     def render_card(digits_: np.ndarray) -> pa.Array:
-        d = nz.digits(digits_, 12)
-        parts = [pc.utf8_slice_codeunits(d, i, i + 4) for i in (0, 4, 8)]
+        a, b, c = (digits_ // 10**8, 4), (digits_ // 10**4 % 10**4, 4), (digits_ % 10**4, 4)
         style = rng.choice(4, size=len(digits_), p=(0.35, 0.3, 0.25, 0.1))
-        return nz.choose(style, d, nz.join(parts[0], " ", parts[1], " ", parts[2]),
-                         nz.join(parts[0], "-", parts[1], "-", parts[2]),
-                         nz.join(" ", parts[0], parts[1], parts[2], " "))  # fmt: skip
+        return nz.choose(style, nz.fixed(a, b, c), nz.fixed(a, " ", b, " ", c),
+                         nz.fixed(a, "-", b, "-", c), nz.fixed(" ", a, b, c, " "))  # fmt: skip
 
     store_city = [CITIES[str(COUNTRIES[c])][i % len(CITIES[str(COUNTRIES[c])])]
                   for i, c in enumerate(store_country)]  # fmt: skip
@@ -524,7 +523,7 @@ def loyalty_tables(w: World) -> tuple[TableRows, TableRows]:
     # walk-in customers without a card: the cashier scans the store's own card, or nothing
     n_walk = int(round(0.15 * n_t)) + 10
     walk_at = w.start + (rng.random(n_walk * 2) * (w.p.signup_at.max() - w.start)).astype(int)
-    walk_at = walk_at[rng.random(len(walk_at)) * 2.4 < season_factor(walk_at)][:n_walk]
+    walk_at = walk_at[rng.random(len(walk_at)) * SEASON_MAX < season_factor(walk_at)][:n_walk]
     walk_at = walk_at - walk_at % DAY + time_of_day(rng, len(walk_at))
     n_walk = len(walk_at)
     walk_store = rng.integers(0, n_stores, n_walk)
@@ -814,14 +813,14 @@ def newsletter_tables(w: World) -> tuple[TableRows, TableRows]:
         mutable={"confirmed": confirmed, "confirmed_ok": confirmed_ok, "opted_out": opted_out},
     )
 
-    # e-mail events: a campaign every 14 days, each to a segment (~40%) of the subscribers
+    # e-mail events: a campaign every 14 days, each to a segment (~20%) of the subscribers
     first_campaign = w.start + 10 * 3600
     n_campaigns = int((horizon - first_campaign) // (14 * DAY)) + 1
     camp_at = first_campaign + np.arange(n_campaigns) * 14 * DAY
     lo = np.searchsorted(camp_at, np.where(confirmed_ok, confirmed, INF))
     hi = np.searchsorted(camp_at, np.minimum(opted_out, horizon))
     avail = np.maximum(hi - lo, 0)
-    k = rng.binomial(avail, 0.4)
+    k = rng.binomial(avail, 0.2)
     sub = np.repeat(np.arange(n), k)
     camp = lo[sub] + (rng.random(len(sub)) * avail[sub]).astype(np.int64)
     camp_key = np.unique(sub.astype(np.int64) * n_campaigns + camp)
@@ -850,7 +849,7 @@ def newsletter_tables(w: World) -> tuple[TableRows, TableRows]:
     dt = camp_at[ev_camp].astype("datetime64[s]")
     year = dt.astype("datetime64[Y]").astype(int) + 1970
     doy = (dt.astype("datetime64[D]") - dt.astype("datetime64[Y]")).astype(int)
-    campaign = nz.join("CMP-", nz.digits(year, 4), "-", nz.digits(doy // 14 + 1, 2))
+    campaign = nz.fixed("CMP-", (year, 4), "-", (doy // 14 + 1, 2))
     eseq = _sequence(ev_at, ev_sub * 8 + ev_type)
     events = TableRows(
         "newsletter",
@@ -977,7 +976,7 @@ def app_tables(w: World) -> tuple[TableRows, TableRows, TableRows]:
     # sessions: browsing + one per app order; events carry the device (case varies by SDK
     # version) and the login when logged in
     who = np.concatenate([users, anon])
-    s_person, s_at = _sessions(rng, p, who, 1 / 30, horizon)
+    s_person, s_at = _sessions(rng, p, who, 1 / 90, horizon)
     o_person, o_at, o_channel, _, _ = w.orders_view
     app_order = o_channel == 1
     s_person = np.concatenate([s_person, o_person[app_order]])
@@ -1003,7 +1002,7 @@ def app_tables(w: World) -> tuple[TableRows, TableRows, TableRows]:
     keep = s_at < horizon
     s_person, s_at, s_dev, s_buy = s_person[keep], s_at[keep], s_dev[keep], s_buy[keep]
     s_logged = (rng.random(len(s_person)) < 0.85) & p.has_app[s_person]
-    n_ev = 1 + rng.poisson(1.5, len(s_person)) + 2 * s_buy
+    n_ev = 1 + rng.poisson(1.0, len(s_person)) + 2 * s_buy
     sess, pos, ev_at = _expand_events(rng, n_ev, s_at)
     names = np.array(["app_open", "product_view", "search", "add_to_cart", "purchase"])
     kind = np.where(pos == 0, 0, rng.choice([1, 2], size=len(sess), p=(0.75, 0.25)))
@@ -1055,10 +1054,10 @@ def web_table(w: World) -> TableRows:
     ck_start[:, 1:] = np.where(np.arange(1, 3) < n_ck[:, None], ck_start[:, 1:], INF)
 
     # sessions: (person, start, traffic kind, logged in, purchase)
-    pre_n = rng.poisson(1.2, len(acc))
+    pre_n = rng.poisson(0.6, len(acc))
     pre_p = np.repeat(acc, pre_n)
     pre_t = p.signup_at[pre_p] - (rng.uniform(0.05, 30, len(pre_p)) * DAY).astype(np.int64)
-    br_p, br_t = _sessions(rng, p, acc, 1 / 150, horizon)
+    br_p, br_t = _sessions(rng, p, acc, 1 / 300, horizon)
     o_person, o_at, o_channel, o_guest, _ = w.orders_view
     web_order = (o_channel == 0) & p.has_account[o_person]
     bu_p = o_person[web_order]
@@ -1098,7 +1097,7 @@ def web_table(w: World) -> TableRows:
     first_of_cookie[order[np.r_[True, ko[1:] != ko[:-1]]]] = True
     s_logged |= first_of_cookie & post & (s_kind != 4)
     # traffic source of the landing event
-    n_ev = 1 + rng.poisson(1.3, ns) + 2 * (s_kind == 3) + (s_kind == 1)
+    n_ev = 1 + rng.poisson(np.where(s_kind == 3, 0.5, 1.0)) + (s_kind == 3) + (s_kind == 1)
     sess, pos, ev_at = _expand_events(rng, n_ev, s_at)
     ne = len(sess)
     src = np.where(np.isin(s_kind, (0, 1)), p.channel_idx[s_person],
@@ -1106,46 +1105,63 @@ def web_table(w: World) -> TableRows:
     src = np.where(src == 99, p.channel_idx[s_person], src)
     src = np.where((src == 3) & ~p.has_newsletter[s_person], -1, src)
     src = np.where(s_kind == 4, p.channel_idx[s_person], src)
+    # UTM parameters and referrer per session (landing event only), from small lookups
     landing = pos == 0
-    ev_src = np.where(landing, src[sess], -2)
-    utm_source = np.full(ne, None, dtype=object)
-    utm_medium = np.full(ne, None, dtype=object)
-    utm_campaign = np.full(ne, None, dtype=object)
-    referrer = np.full(ne, None, dtype=object)
-    year = (ev_at.astype("datetime64[s]").astype("datetime64[Y]").astype(int) + 1970).astype(str)
-    quarter = (ev_at.astype("datetime64[s]").astype("datetime64[M]").astype(int) % 12) // 3 + 1
-    for ci, ch in enumerate(CHANNELS):
-        sel = np.flatnonzero(ev_src == ci)
-        if len(sel) == 0:
-            continue
-        sources, medium, prefix, refs = UTM[str(ch)]
-        utm_source[sel] = np.array(sources, dtype=object)[rng.integers(0, len(sources), len(sel))]
-        utm_medium[sel] = medium
-        if prefix is not None:
-            utm_campaign[sel] = np.char.add(np.char.add(f"{prefix}_", year[sel]),
-                                            np.char.add("q", quarter[sel].astype(str)))  # fmt: skip
-        referrer[sel] = np.array(refs, dtype=object)[rng.integers(0, len(refs), len(sel))]
+    on_landing = pa.array(sess, mask=~landing)
+
+    def per_session(options: list[tuple[str | None, ...]]) -> pa.Array:
+        flat: list[str | None] = []
+        base, cnt = [], []
+        for opts in options:
+            base.append(len(flat))
+            cnt.append(len(opts))
+            flat.extend(opts)
+        ok = src >= 0
+        ch = np.where(ok, src, 0)
+        idx = np.asarray(base)[ch] + (rng.random(ns) * np.asarray(cnt)[ch]).astype(np.int64)
+        return pa.array(flat, pa.string()).take(pa.array(idx, mask=~ok))
+
+    utm = [UTM[str(c)] for c in CHANNELS]
+    sess_source = per_session([u[0] for u in utm])
+    sess_medium = per_session([(u[1],) for u in utm])
+    sess_referrer = per_session([u[3] for u in utm])
+    dt = s_at.astype("datetime64[s]")
+    year = dt.astype("datetime64[Y]").astype(np.int64) + 1970
+    quarter = dt.astype("datetime64[M]").astype(np.int64) % 12 // 3
+    y0, n_years = int(year.min()), int(year.max() - year.min()) + 1
+    names = [
+        None if u[2] is None else f"{u[2]}_{y0 + y}q{q + 1}"
+        for u in utm
+        for y in range(n_years)
+        for q in range(4)
+    ]
+    cidx = np.where(src >= 0, src, 0) * n_years * 4 + (year - y0) * 4 + quarter
+    sess_campaign = pa.array(names, pa.string()).take(pa.array(cidx, mask=src < 0))
+    utm_source = sess_source.take(on_landing)
+    utm_medium = sess_medium.take(on_landing)
+    utm_campaign = sess_campaign.take(on_landing)
+    referrer = sess_referrer.take(on_landing)
     s_logged_ev = s_logged[sess] & ~((s_kind[sess] == 1) & (pos == 0))
     etype = np.where(pos == 0, 0, rng.choice([0, 1], size=ne, p=(0.4, 0.6)))
     last = pos == n_ev[sess] - 1
     buy = s_kind[sess] == 3
-    etype = np.where(buy & last, 4, np.where(buy & (pos == n_ev[sess] - 2), 2, etype))
+    etype = np.where(buy & last, 4, np.where(buy & (pos > 0) & (pos == n_ev[sess] - 2), 2, etype))
     etype = np.where((s_kind[sess] == 1) & (pos == 1), 3, etype)
     page_kind = np.where(etype == 0, rng.integers(0, 3, ne), 3 + etype)
-    pages = np.array(["/", "/c/", "/sale", "/p/", "/p/", "/cart", "/login", "/checkout"])
-    product = nz.join("SKU-", nz.digits(rng.integers(0, 7, ne) * 1000 + rng.zipf(1.6, ne) % 400,
-                                        5))  # fmt: skip
-    cat = nz.take(pa.array(CATEGORIES), rng.integers(0, len(CATEGORIES), ne))
-    base_url = nz.take(pa.array(pages), page_kind)
-    url = pc.if_else(pa.array(page_kind == 1), nz.join(base_url, cat),
-                     pc.if_else(pa.array(np.isin(page_kind, (3, 4))), nz.join(base_url, product),
-                                base_url))  # fmt: skip
+    # static pages: /, /sale, /cart, /login, /checkout, then one per category
+    static = pa.array(["/", "/sale", "/cart", "/login", "/checkout"]
+                      + [f"/c/{c}" for c in CATEGORIES])  # fmt: skip
+    static_idx = np.array([0, 5, 1, 0, 0, 2, 3, 4])[page_kind]
+    static_idx = np.where(page_kind == 1, 5 + rng.integers(0, len(CATEGORIES), ne), static_idx)
+    sku = rng.integers(0, 7, ne) * 1000 + rng.zipf(1.6, ne) % 400
+    url = pc.if_else(pa.array(np.isin(page_kind, (3, 4))), nz.fixed("/p/SKU-", (sku, 5)),
+                     static.take(pa.array(static_idx)))  # fmt: skip
     # cookie ids: GA-style "<random>.<first seen epoch>", unique by construction
     ck_global = s_person[sess].astype(np.int64) * 3 + s_ck[sess]
     rand_part = (ck_global * 2_654_435_761 + 12_345) % 9_000_000_000 + 1_000_000_000
     first_seen = np.where(s_ck[sess] == 0, p.signup_at[s_person[sess]] - 30 * DAY,
                           ck_start[s_person[sess], s_ck[sess]])  # fmt: skip
-    cookie = nz.join(nz.digits(rand_part, 10), ".", nz.digits(first_seen // 1, 10))
+    cookie = nz.fixed((rand_part, 10), ".", (first_seen, 10))
     user = pc.if_else(pa.array(s_logged_ev), nz.take(nz.ids("SC", w.shop_customer_seq, 7),
                       s_person[sess]), pa.scalar(None, pa.string()))  # fmt: skip
     ev_person = s_person[sess]
@@ -1162,10 +1178,10 @@ def web_table(w: World) -> TableRows:
                 pa.array(["page_view", "product_view", "add_to_cart", "login", "checkout"]), etype
             ),  # fmt: skip
             "page_url": url,
-            "referrer": pa.array(referrer, pa.string()),
-            "utm_source": pa.array(utm_source, pa.string()),
-            "utm_medium": pa.array(utm_medium, pa.string()),
-            "utm_campaign": pa.array(utm_campaign, pa.string()),
+            "referrer": referrer,
+            "utm_source": utm_source,
+            "utm_medium": utm_medium,
+            "utm_campaign": utm_campaign,
             "occurred_at": _ts(ev_at),
         },
         ev_at,

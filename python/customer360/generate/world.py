@@ -46,13 +46,13 @@ def season_factor(t: np.ndarray) -> np.ndarray:
     weekday = (days + 3) % 7  # 1970-01-01 was a Thursday; 0 = Monday
     week_w = np.array([0.92, 0.90, 0.95, 1.00, 1.08, 1.20, 0.95])[weekday]
     doy = (days % 365.25).astype(np.float64)  # close enough for a seasonal curve
-    xmas = 0.9 * np.exp(-(((doy - 350.0) / 16.0) ** 2))
+    xmas = 1.3 * np.exp(-(((doy - 350.0) / 15.0) ** 2))
     black_friday = 0.5 * np.exp(-(((doy - 330.0) / 4.0) ** 2))
     summer_dip = -0.12 * np.exp(-(((doy - 200.0) / 30.0) ** 2))
     return week_w * (1.0 + xmas + black_friday + summer_dip)
 
 
-SEASON_MAX = 1.20 * 1.95
+SEASON_MAX = float(season_factor(np.arange(0, 4 * 366 * DAY, 3600)).max()) * 1.001
 
 
 def time_of_day(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -179,7 +179,7 @@ def make_people(seed: int, people: int, as_of0: int) -> People:
 
     # behaviour: BG/NBD-like
     can_buy = has_account | has_loyalty | is_guest_buyer
-    lam = rng.gamma(0.9, 1.0 / 0.9, n) / 55.0 * CHANNEL_RATE[channel_idx]
+    lam = rng.gamma(0.9, 1.0 / 0.9, n) / 80.0 * CHANNEL_RATE[channel_idx]
     lam = np.where(can_buy, lam, 0.0)
     p_drop = np.clip(rng.beta(1.3, 6.0, n) * CHANNEL_DROPOUT[channel_idx], 0.005, 0.95)
     spend_mean = rng.gamma(6.0, 1.0, n) / 6.0 * 65.0 * CHANNEL_SPEND[channel_idx]
@@ -248,8 +248,8 @@ def _plant(p: People, start: int, as_of0: int) -> None:
         p.kind[i] = KIND_CUSTOMER
         p.signup_at[i] = early + i % 7 * DAY + 11 * 3600
         # few records: a planted wrong link or missing bridge costs few pairs in scoring
-        p.lam[i] = 1 / 20 if name == "erasure" else 1 / 120
-        p.engagement[i] = 1.0 if name == "erasure" else 0.25
+        p.lam[i] = 1 / 20 if name == "erasure" else 1 / 300
+        p.engagement[i] = 1.0 if name == "erasure" else 0.1
         p.p_drop[i] = 0.005
         p.has_mobile[i] = True
         p.email_change_at[i] = INF
