@@ -46,13 +46,14 @@ loyalty_memberships as (
 ),
 
 as_of as (
-    select
-        {% if var('journey_as_of_date') %}
+    {% if var('journey_as_of_date') %}
+        select
             cast('{{ var("journey_as_of_date") }}' as {{ dbt.type_timestamp() }})
-        {% else %}
-            max(occurred_at)
-        {% endif %} as journey_as_of
-    from touchpoints
+                as journey_as_of
+    {% else %}
+        select max(occurred_at) as journey_as_of
+        from touchpoints
+    {% endif %}
 ),
 
 signups as (
