@@ -111,11 +111,13 @@ def explain(
     """Show a customer's records and the identifiers that link them (and, with --from/--to,
     the shortest identifier path between two of its records)."""
     from customer360.identity import IdentityError, explain_customer, print_explanation
+    from customer360.privacy import audited
 
+    settings = Settings.from_env()
     try:
-        result = explain_customer(
-            db or Settings.from_env().build_db, customer_id, from_record, to_record
-        )
+        with audited(settings, "explain", "customer_id", customer_id) as log:  # privacy audit
+            result = explain_customer(db or settings.build_db, customer_id, from_record, to_record)
+            log["customer_id"] = result.customer_id
     except IdentityError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -233,6 +235,89 @@ def publish(
 
 
 # --- privacy commands (customer360.privacy) ----------------------------------------
+
+
+@app.command("subject-access")
+def subject_access_command(
+    customer_id: Annotated[
+        str | None, typer.Argument(help="Customer ID (an old, merged ID works too).")
+    ] = None,
+    email: Annotated[str | None, typer.Option(help="Find the person by e-mail.")] = None,
+    phone: Annotated[str | None, typer.Option(help="Find the person by phone.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the JSON here (default: stdout).")
+    ] = None,
+    db: Annotated[Path | None, typer.Option(help="DuckDB file (default: build DB).")] = None,
+) -> None:
+    """Right of access: every record of a person across all source systems, the identity
+    graph and the mart rows, as JSON. Logged in the privacy audit log."""
+    from customer360.privacy import PrivacyError, audited, subject_access, write_json
+
+    settings = Settings.from_env()
+    kind, subject = _privacy_subject(customer_id, email, phone)
+    try:
+        with audited(settings, "subject-access", kind, subject) as log:
+            data = subject_access(
+                settings, customer_id=customer_id, email=email, phone=phone, db=db
+            )
+            log["customer_id"] = data["customer_id"]
+    except PrivacyError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    text = write_json(data, out)
+    if out is None:
+        typer.echo(text)
+    else:
+        console.print(
+            f"wrote {len(data['records'])} source records, "
+            f"{sum(len(v) for v in data['marts'].values())} mart rows of "
+            f"{data['customer_id'] or 'no customer'} to {out}"
+        )
+
+
+@app.command()
+def erase(
+    customer_id: Annotated[
+        str | None, typer.Argument(help="Customer ID (an old, merged ID works too).")
+    ] = None,
+    email: Annotated[str | None, typer.Option(help="Erase the person with this e-mail.")] = None,
+) -> None:
+    """Right to erasure: record an erasure request (stored as HMACs, survives
+    --full-refresh) and tombstone the customer ID. The next build removes the person from
+    staging, identity, marts and the published warehouse. Logged in the audit log."""
+    from customer360.privacy import PrivacyError, audited
+    from customer360.privacy import erase as run_erase
+
+    settings = Settings.from_env()
+    kind, subject = _privacy_subject(customer_id, email, None)
+    try:
+        with audited(settings, "erase", kind, subject) as log:
+            result = run_erase(settings, customer_id=customer_id, email=email)
+            log["customer_id"] = ",".join(result.customer_ids) or None
+    except PrivacyError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    message = (
+        f"erasure request {result.request_id}: {result.n_records} records and "
+        f"{result.n_identifiers} identifiers suppressed"
+    )
+    if result.n_shared_identifiers_kept:
+        message += f", {result.n_shared_identifiers_kept} identifiers shared with others kept"
+    if result.customer_ids:
+        message += f"; customer ID(s) {', '.join(result.customer_ids)} tombstoned"
+    console.print(message)
+    console.print("run `customer360 build` to remove the person from every layer and publish")
+
+
+def _privacy_subject(
+    customer_id: str | None, email: str | None, phone: str | None
+) -> tuple[str, str]:
+    candidates = (("customer_id", customer_id), ("email", email), ("phone", phone))
+    given = [(k, v) for k, v in candidates if v]
+    if len(given) != 1:
+        console.print("[red]give exactly one of a customer ID, --email or --phone[/red]")
+        raise typer.Exit(2)
+    return given[0]
 
 
 if __name__ == "__main__":  # pragma: no cover
