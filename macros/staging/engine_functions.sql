@@ -14,7 +14,7 @@
 {%- endmacro %}
 
 {% macro spark__regexp_full_match(expr, pattern) -%}
-    ({{ expr }} rlike '^(?:{{ pattern | replace("^", "", 1) }})$')
+    ({{ expr }} rlike '^(?:{{ pattern }})$')
 {%- endmacro %}
 
 
