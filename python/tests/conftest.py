@@ -16,6 +16,9 @@ from customer360.dbt import run_dbt
 from customer360.settings import Settings
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+# the analyst layer pseudonymises with a keyed HMAC (docs/privacy.md); tests use a fixed,
+# non-secret key so that a build without one is a deliberate test, not an accident
+os.environ.setdefault("C360_HMAC_KEY", "customer360-test-key-not-a-secret")
 
 DEMO_PEOPLE = int(os.environ.get("C360_TEST_PEOPLE", "2000"))
 DEMO_SEED = 7
