@@ -211,7 +211,7 @@ def publish(
         str | None,
         typer.Option(
             help="Comma-separated schemas or schema.table to publish (default: "
-            "$C360_PUBLISH_INCLUDE or marts,analyst)."
+            "$C360_PUBLISH_INCLUDE or analyst)."
         ),
     ] = None,
 ) -> None:
