@@ -36,7 +36,7 @@ from customer360.settings import Settings
 from customer360.validate import ValidationSetupError, print_validation, run_validation
 
 LAYERS = ("staging", "intermediate", "marts")
-SUMMARY_SCHEMAS = (*LAYERS, "quarantine")
+SUMMARY_SCHEMAS = (*LAYERS, "analyst", "quarantine")
 
 
 @dataclass
