@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -83,6 +85,16 @@ def assert_reconciles(settings: Settings) -> dict[str, tuple[int, int, int]]:
         return out
     finally:
         con.close()
+
+
+def test_sources_yaml_is_generated_from_the_contract() -> None:
+    """The sources YAML, the contract macro and docs/raw-contract.md never drift from
+    contracts.py (re-run scripts/generate_sources_yaml.py after changing it)."""
+    script = Settings.from_env().project_dir / "scripts" / "generate_sources_yaml.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--check"], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 # ----------------------------------------------------------------- demo warehouse
