@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +25,13 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from customer360.contracts import SYSTEMS
+from customer360.contracts import RAW_TABLES, SYSTEMS
 from customer360.settings import PROJECT_DIR
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 UUID_REGEX = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-MAP_KEY = ["source_system", "source_table", "source_record_key"]
+MAP_KEY = ["source_system", "source_table", "record_key"]
 
 DIM_SQL = """
 with source_records as (
@@ -43,7 +44,10 @@ left join source_records as s on s.customer_id = d.customer_id
 
 MAP_SQL = """
 with customers as (select distinct customer_id from marts.dim_customer)
-select m.*, c.customer_id is not null as gx_customer_exists
+select
+    m.*,
+    m.source_system || '.' || m.source_table as gx_source_table,
+    c.customer_id is not null as gx_customer_exists
 from marts.customer_source_map as m
 left join customers as c on c.customer_id = m.customer_id
 """
@@ -113,11 +117,23 @@ def load_frames(db: Path) -> dict[str, pd.DataFrame]:
         con.close()
 
 
-def expectations(id_regex: str) -> dict[str, list[Any]]:
-    """The suite per table, as GX expectation objects."""
+EMAIL_REGEX = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+PHONE_REGEX = r"^\+[1-9][0-9]{6,14}$"  # E.164
+
+
+def expectations(id_regex: str, columns: dict[str, set[str]] | None = None) -> dict[str, list[Any]]:
+    """The suite per table, as GX expectation objects. Core rules always apply; value
+    rules on descriptive columns only when ``columns`` (per table) holds the column."""
     import great_expectations.expectations as gxe
 
-    dim = [
+    columns = columns or {}
+
+    def has(name: str, *cols: str) -> bool:
+        return name not in columns or all(c in columns[name] for c in cols)
+
+    first_plausible = datetime(1990, 1, 1)
+    latest_plausible = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1)
+    dim: list[Any] = [
         gxe.ExpectTableRowCountToBeBetween(min_value=1),
         gxe.ExpectColumnValuesToNotBeNull(column="customer_id"),
         gxe.ExpectColumnValuesToBeUnique(column="customer_id"),
@@ -125,16 +141,53 @@ def expectations(id_regex: str) -> dict[str, list[Any]]:
         # every customer comes from at least one source record (no orphan IDs)
         gxe.ExpectColumnValuesToBeBetween(column="gx_source_records", min_value=1),
     ]
-    source_map = [
+    if has("dim_customer", "n_records"):
+        dim.append(
+            gxe.ExpectColumnPairValuesToBeEqual(column_A="n_records", column_B="gx_source_records")
+        )
+    if has("dim_customer", "first_seen_at", "last_seen_at"):
+        dim += [
+            gxe.ExpectColumnValuesToNotBeNull(column="first_seen_at"),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="first_seen_at", min_value=first_plausible, max_value=latest_plausible
+            ),
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="last_seen_at",
+                column_B="first_seen_at",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+            ),
+        ]
+    value_rules = [
+        ("email", gxe.ExpectColumnValuesToMatchRegex(column="email", regex=EMAIL_REGEX)),
+        ("phone", gxe.ExpectColumnValuesToMatchRegex(column="phone", regex=PHONE_REGEX)),
+        ("country_code", gxe.ExpectColumnValuesToMatchRegex(
+            column="country_code", regex=r"^[A-Z]{2}$")),
+        ("newsletter_status", gxe.ExpectColumnValuesToBeInSet(
+            column="newsletter_status", value_set=["pending", "subscribed", "unsubscribed"])),
+        ("split_from_customer_id", gxe.ExpectColumnValuesToMatchRegex(
+            column="split_from_customer_id", regex=id_regex)),
+    ]  # fmt: skip
+    dim += [rule for col, rule in value_rules if has("dim_customer", col)]
+
+    source_map: list[Any] = [
         gxe.ExpectTableRowCountToBeBetween(min_value=1),
         *[gxe.ExpectColumnValuesToNotBeNull(column=c) for c in [*MAP_KEY, "customer_id"]],
         # every source record belongs to exactly one customer
         gxe.ExpectCompoundColumnsToBeUnique(column_list=MAP_KEY),
         gxe.ExpectColumnValuesToMatchRegex(column="customer_id", regex=id_regex),
         gxe.ExpectColumnValuesToBeInSet(column="source_system", value_set=list(SYSTEMS)),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="gx_source_table", value_set=[f"{t.system}.{t.name}" for t in RAW_TABLES]
+        ),
         # no alias pointing to a missing ID
         gxe.ExpectColumnValuesToBeInSet(column="gx_customer_exists", value_set=[True]),
     ]
+    if has("customer_source_map", "record_id"):
+        source_map += [
+            gxe.ExpectColumnValuesToNotBeNull(column="record_id"),
+            gxe.ExpectColumnValuesToBeUnique(column="record_id"),
+        ]
     return {"dim_customer": dim, "customer_source_map": source_map}
 
 
@@ -146,8 +199,13 @@ def _index_columns(name: str, frame: pd.DataFrame) -> list[str]:
 def _failure(table: str, result: Any) -> FailedExpectation:
     cfg = result.expectation_config
     kwargs = cfg.kwargs
-    column = kwargs.get("column") or ", ".join(kwargs.get("column_list") or []) or "(table)"
+    pair = [kwargs[k] for k in ("column_A", "column_B") if kwargs.get(k)]
+    column = kwargs.get("column") or ", ".join(kwargs.get("column_list") or pair) or "(table)"
     res = result.result or {}
+    info = result.exception_info or {}
+    if info.get("raised_exception"):
+        message = str(info.get("exception_message") or "expectation raised an error")
+        return FailedExpectation(table, cfg.type, column, None, None, message.splitlines()[0], [])
     sample = res.get("partial_unexpected_index_list") or res.get("partial_unexpected_list") or []
     return FailedExpectation(
         table=table,
@@ -207,7 +265,8 @@ def run_validation(
 
     summary = ValidationSummary(Path(db), docs_dir / "index.html" if docs_dir else None, id_regex)
     source = context.data_sources.add_pandas("customer360")
-    for name, suite_expectations in expectations(id_regex).items():
+    columns = {name: set(frame.columns) for name, frame in frames.items()}
+    for name, suite_expectations in expectations(id_regex, columns).items():
         frame = frames[name]
         summary.rows[name] = len(frame)
         batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("all")
