@@ -518,6 +518,7 @@ def churn_scores(
     window_days: int,
     events: pd.DataFrame | None = None,
     *,
+    cutoff: DateLike | None = None,
     active_within_days: int | None = None,
     customer_col: str = "customer_id",
     date_col: str = "date",
@@ -529,9 +530,20 @@ def churn_scores(
     ``as_of - window_days``; null for customers who first bought after that), the model
     score (trained on that last observed window, applied to today's features) and the
     model-free CLV score for the next ``window_days``. ``active_within_days`` restricts the
-    training population (see ``churn_labels``); every customer is scored."""
+    training population (see ``churn_labels``); every customer is scored.
+
+    ``cutoff`` moves the label/training cutoff earlier than ``as_of - window_days`` (its
+    window must end on or before ``as_of``, else ``ValueError``)."""
     end = clv.as_day(as_of, "as_of")
     past = end - pd.Timedelta(days=window_days)
+    if cutoff is not None:
+        chosen = clv.as_day(cutoff, "cutoff")
+        if chosen > past:
+            raise ValueError(
+                f"cutoff {chosen.date()} + {window_days} days ends after as_of {end.date()}: "
+                f"the label window is not observable (latest possible cutoff {past.date()})"
+            )
+        past = chosen
     cols = {"customer_col": customer_col, "date_col": date_col}
     feature_args = {**cols, "amount_col": amount_col}
     y_past = churn_labels(
