@@ -414,8 +414,13 @@ def test_shuffled_export_builds_the_same_customers(
 
     settings = Settings.for_directory(tmp_path)
     generate(settings.data_dir, people=DEMO_PEOPLE, seed=DEMO_SEED)
+    customers = bi.raw_file(settings.raw_path, "shop", "customers", "parquet")
+    keys = f"select customer_id from read_parquet('{customers}')"
+    before = duckdb.sql(keys).fetchall()
     for t in RAW_TABLES:
         bi.shuffle_rows(settings.raw_path, t.system, t.name, "parquet", seed=5)
+    after = duckdb.sql(keys).fetchall()
+    assert sorted(after) == sorted(before) and after != before
     run_dbt(["build"], settings)
     assert _customer_partition(settings.build_db) == _customer_partition(demo_warehouse.db)
     ids = "select customer_id, count(*) from marts.customer_source_map group by all order by all"
