@@ -162,17 +162,15 @@ def find_non_utf8(path: Path, chunk_size: int = 1 << 20) -> tuple[int, int, byte
 
 
 def _similar(name: str, candidates: list[str]) -> str | None:
-    """The extra column that most likely is ``name`` renamed: a close spelling, else one
-    sharing a word (order_total -> total_amount), else the only extra column."""
+    """The extra column that most likely is ``name`` renamed: a close spelling, else the
+    one extra column sharing a word with it (order_total -> total_amount)."""
     lowered = {c.lower().strip(): c for c in candidates}
     match = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
     if match:
         return lowered[match[0]]
     words = {w for w in name.lower().split("_") if len(w) >= 3}
     sharing = [c for low, c in lowered.items() if words & set(low.replace(" ", "_").split("_"))]
-    if len(sharing) == 1:
-        return sharing[0]
-    return candidates[0] if len(candidates) == 1 else None
+    return sharing[0] if len(sharing) == 1 else None
 
 
 def _ends_with_newline(path: Path) -> bool:
