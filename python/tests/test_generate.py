@@ -49,7 +49,7 @@ def days(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
     out = {}
     for k in range(0, ERASURE_DAY + 1):
         root = tmp_path_factory.mktemp(f"gen-day{k}")
-        generate(root, people=400, seed=SEED, end_date=END, day=k)
+        generate(root, people=1_000, seed=SEED, end_date=END, day=k)
         out[k] = root
     return out
 
@@ -317,15 +317,19 @@ def test_scenario_days_are_growing_snapshots(days: dict[int, Path]) -> None:
         for table_name, before in keys[k - 1].items():
             assert before <= keys[k][table_name], (k, table_name)
         assert sum(map(len, keys[k].values())) > sum(map(len, keys[k - 1].values()))
-    scenario = json.loads((days[3] / "truth" / "scenario.json").read_text())
-    new = [p for d in ("1", "2", "3") for p in scenario["new_people_by_day"][d]]
-    people3 = set(pq.read_table(days[3] / "truth" / "people.parquet")["person_id"].to_pylist())
-    people0 = set(pq.read_table(days[0] / "truth" / "people.parquet")["person_id"].to_pylist())
-    assert new and set(new) <= people3 and not set(new) & people0
+    last = max(days)
+    scenario = json.loads((days[last] / "truth" / "scenario.json").read_text())
+    new = {p for d in range(1, last + 1) for p in scenario["new_people_by_day"][str(d)]}
+    people = {k: set(pq.read_table(root / "truth" / "people.parquet")["person_id"].to_pylist())
+              for k, root in days.items()}  # fmt: skip
+    # people arrive: before their sign-up they can only have browsed anonymously
+    assert new & people[last] and people[0] <= people[last]
+    early = pq.read_table(days[0] / "truth" / "records.parquet").to_pandas()
+    assert set(early[early.person_id.isin(new)].source_system) <= {"web"}
 
 
 def test_day_zero_is_the_default_export(days: dict[int, Path], tmp_path: Path) -> None:
-    generate(tmp_path, people=400, seed=SEED, end_date=END)
+    generate(tmp_path, people=1_000, seed=SEED, end_date=END)
     assert _files(tmp_path) == _files(days[0])
 
 

@@ -226,7 +226,7 @@ PHONE_PLAN = {
     "DE": ("49", "0", ("151", "152", "160", "170", "171", "176"), 8, ("30", "40", "89", "69"), 8),
     "AT": ("43", "0", ("664", "676", "699", "650"), 7, ("1",), 7),
     "CH": ("41", "0", ("76", "77", "78", "79"), 7, ("44", "31", "61"), 7),
-    "GB": ("44", "0", ("7700", "7911", "7400", "7825"), 6, ("20",), 8),
+    "GB": ("44", "0", ("770", "791", "740", "782"), 7, ("20",), 8),
     "US": ("1", "", ("212", "415", "312", "617", "206"), 7, ("718", "646", "510"), 7),
 }
 PHONE_FORMATS = (
@@ -239,11 +239,11 @@ PHONE_FORMATS = (
 )
 
 
-def phone_subscriber(key: np.ndarray, n_digits: int, salt: int) -> np.ndarray:
-    """A number of ``n_digits`` digits unique per key (an affine bijection on 8*10^(n-1)
-    values) that never starts with 0 or 1 (US exchanges cannot)."""
-    span = 8 * 10 ** (n_digits - 1)
-    return (key.astype(np.int64) * 7_919 + salt) % span + 2 * 10 ** (n_digits - 1)
+def phone_subscriber(key: np.ndarray, n_digits: np.ndarray | int, salt: int) -> np.ndarray:
+    """A number of ``n_digits`` digits, unique per key while key < 8*10^(n_digits-1) (an
+    affine bijection), that never starts with 0 or 1 (US exchanges cannot)."""
+    low = 10 ** (np.asarray(n_digits, dtype=np.int64) - 1)
+    return (key.astype(np.int64) * 7_919 + salt) % (8 * low) + 2 * low
 
 
 def render_phone(

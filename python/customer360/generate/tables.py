@@ -162,13 +162,16 @@ class World:
         self.last_a = pick(lde_a, len_a, li_de, li_en)
 
     def _domains(self, u: np.ndarray) -> pa.Array:
-        out = np.empty(len(u), dtype=object)
+        """An e-mail domain per person, by country (index arithmetic, one take)."""
+        names: list[str] = []
+        idx = np.zeros(len(u), dtype=np.int64)
         for ci, country in enumerate(COUNTRIES):
             sel = self.p.country_idx == ci
             doms, probs = zip(*nz.EMAIL_DOMAINS[str(country)], strict=True)
             cum = np.cumsum(probs)
-            out[sel] = np.array(doms, dtype=object)[np.searchsorted(cum, u[sel] * cum[-1])]
-        return pa.array(out, pa.string())
+            idx[sel] = len(names) + np.searchsorted(cum, u[sel] * cum[-1])
+            names.extend(doms)
+        return nz.take(pa.array(names), idx)
 
     def _emails(self) -> None:
         p = self.p
@@ -201,32 +204,32 @@ class World:
         return local, domain
 
     def _phones(self) -> None:
+        """Mobile (and a second mobile after a change) per person, landline per household:
+        numbers unique by construction (see noise.phone_subscriber)."""
         p = self.p
         rng = stream(self.seed, "phones")
-        cc = np.empty(p.n, dtype=object)
-        trunk = np.empty(p.n, dtype=object)
-        area = np.empty(p.n, dtype=object)
-        area_new = np.empty(p.n, dtype=object)
-        land_area = np.empty(p.n, dtype=object)
-        sub = np.empty(p.n, dtype=object)
-        sub_new = np.empty(p.n, dtype=object)
-        land_sub = np.empty(p.n, dtype=object)
-        for ci, country in enumerate(COUNTRIES):
-            sel = np.flatnonzero(p.country_idx == ci)
-            code, tr, mob, mob_digits, land, land_digits = nz.PHONE_PLAN[str(country)]
-            cc[sel] = code
-            trunk[sel] = tr
-            area[sel] = np.array(mob)[rng.integers(0, len(mob), len(sel))]
-            area_new[sel] = np.array(mob)[rng.integers(0, len(mob), len(sel))]
-            land_area[sel] = np.array(land)[p.household[sel] % len(land)]
-            sub[sel] = nz.phone_subscriber(sel, mob_digits, 1_234).astype(str)
-            sub_new[sel] = nz.phone_subscriber(sel + p.n, mob_digits, 1_234).astype(str)
-            land_sub[sel] = nz.phone_subscriber(p.household[sel], land_digits, 4_321).astype(str)
-        s = pa.string()
-        self.ph_cc, self.ph_trunk = pa.array(cc, s), pa.array(trunk, s)
-        self.mob_area, self.mob_sub = pa.array(area, s), pa.array(sub, s)
-        self.mob2_area, self.mob2_sub = pa.array(area_new, s), pa.array(sub_new, s)
-        self.land_area, self.land_sub = pa.array(land_area, s), pa.array(land_sub, s)
+        plans = [nz.PHONE_PLAN[str(c)] for c in COUNTRIES]
+        ci = p.country_idx
+
+        def flat(lists: list[tuple[str, ...]]) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+            values = [v for lst in lists for v in lst]
+            counts = np.array([len(lst) for lst in lists])
+            return pa.array(values), np.concatenate(([0], np.cumsum(counts)[:-1])), counts
+
+        mob, mob_base, mob_n = flat([pl[2] for pl in plans])
+        land, land_base, land_n = flat([pl[4] for pl in plans])
+        mob_digits = np.array([pl[3] for pl in plans])[ci]
+        land_digits = np.array([pl[5] for pl in plans])[ci]
+        r = rng.integers(0, 1 << 30, (2, p.n))
+        self.ph_cc = nz.take(pa.array([pl[0] for pl in plans]), ci)
+        self.ph_trunk = nz.take(pa.array([pl[1] for pl in plans]), ci)
+        self.mob_area = nz.take(mob, mob_base[ci] + r[0] % mob_n[ci])
+        self.mob2_area = nz.take(mob, mob_base[ci] + r[1] % mob_n[ci])
+        self.land_area = nz.take(land, land_base[ci] + p.household % land_n[ci])
+        people = np.arange(p.n)
+        self.mob_sub = nz.digits(nz.phone_subscriber(people, mob_digits, 1_234), 1)
+        self.mob2_sub = nz.digits(nz.phone_subscriber(people + p.n, mob_digits, 1_234), 1)
+        self.land_sub = nz.digits(nz.phone_subscriber(p.household, land_digits, 4_321), 1)
 
     def phone(
         self,
@@ -352,7 +355,7 @@ def shop_tables(w: World) -> tuple[TableRows, TableRows, TableRows]:
     refund_at = o_at + (rng.uniform(3, 25, n) * DAY).astype(np.int64)
 
     # order lines: 1..6 lines; the order total is the exact sum of its lines
-    n_lines = np.minimum(1 + rng.poisson(0.4, n), 6)
+    n_lines = np.minimum(1 + rng.poisson(0.3, n), 6)
     line_order = np.repeat(np.arange(n), n_lines)
     share = rng.gamma(1.0, 1.0, len(line_order))
     share /= np.bincount(line_order, weights=share, minlength=n)[line_order]
@@ -813,14 +816,14 @@ def newsletter_tables(w: World) -> tuple[TableRows, TableRows]:
         mutable={"confirmed": confirmed, "confirmed_ok": confirmed_ok, "opted_out": opted_out},
     )
 
-    # e-mail events: a campaign every 14 days, each to a segment (~20%) of the subscribers
+    # e-mail events: a campaign every 14 days, each to a segment (~13%) of the subscribers
     first_campaign = w.start + 10 * 3600
     n_campaigns = int((horizon - first_campaign) // (14 * DAY)) + 1
     camp_at = first_campaign + np.arange(n_campaigns) * 14 * DAY
     lo = np.searchsorted(camp_at, np.where(confirmed_ok, confirmed, INF))
     hi = np.searchsorted(camp_at, np.minimum(opted_out, horizon))
     avail = np.maximum(hi - lo, 0)
-    k = rng.binomial(avail, 0.2)
+    k = rng.binomial(avail, 0.13)
     sub = np.repeat(np.arange(n), k)
     camp = lo[sub] + (rng.random(len(sub)) * avail[sub]).astype(np.int64)
     camp_key = np.unique(sub.astype(np.int64) * n_campaigns + camp)
@@ -976,7 +979,7 @@ def app_tables(w: World) -> tuple[TableRows, TableRows, TableRows]:
     # sessions: browsing + one per app order; events carry the device (case varies by SDK
     # version) and the login when logged in
     who = np.concatenate([users, anon])
-    s_person, s_at = _sessions(rng, p, who, 1 / 90, horizon)
+    s_person, s_at = _sessions(rng, p, who, 1 / 150, horizon)
     o_person, o_at, o_channel, _, _ = w.orders_view
     app_order = o_channel == 1
     s_person = np.concatenate([s_person, o_person[app_order]])
@@ -1054,10 +1057,10 @@ def web_table(w: World) -> TableRows:
     ck_start[:, 1:] = np.where(np.arange(1, 3) < n_ck[:, None], ck_start[:, 1:], INF)
 
     # sessions: (person, start, traffic kind, logged in, purchase)
-    pre_n = rng.poisson(0.6, len(acc))
+    pre_n = rng.poisson(0.5, len(acc))
     pre_p = np.repeat(acc, pre_n)
     pre_t = p.signup_at[pre_p] - (rng.uniform(0.05, 30, len(pre_p)) * DAY).astype(np.int64)
-    br_p, br_t = _sessions(rng, p, acc, 1 / 300, horizon)
+    br_p, br_t = _sessions(rng, p, acc, 1 / 400, horizon)
     o_person, o_at, o_channel, o_guest, _ = w.orders_view
     web_order = (o_channel == 0) & p.has_account[o_person]
     bu_p = o_person[web_order]
@@ -1097,7 +1100,7 @@ def web_table(w: World) -> TableRows:
     first_of_cookie[order[np.r_[True, ko[1:] != ko[:-1]]]] = True
     s_logged |= first_of_cookie & post & (s_kind != 4)
     # traffic source of the landing event
-    n_ev = 1 + rng.poisson(np.where(s_kind == 3, 0.5, 1.0)) + (s_kind == 3) + (s_kind == 1)
+    n_ev = 1 + rng.poisson(np.where(s_kind == 3, 0.3, 0.9)) + (s_kind == 3) + (s_kind == 1)
     sess, pos, ev_at = _expand_events(rng, n_ev, s_at)
     ne = len(sess)
     src = np.where(np.isin(s_kind, (0, 1)), p.channel_idx[s_person],
