@@ -45,8 +45,10 @@
 {#- select the analyst-safe form of every column of mart `model_name` -#}
 {% macro analyst_safe_select(model_name) -%}
     {%- set relation = ref(model_name) -%}
-    {%- if not execute -%}
-    select * from {{ relation }}
+    {%- if not execute or load_relation(relation) is none -%}
+    {#- parsing, or compiling without a built mart (e.g. sqlfluff's :memory: target): the
+        select is never run there; at run time the mart exists and is classified -#}
+    select * from {{ relation }} where 1 = 0
     {%- else -%}
         {%- set metas = model_column_meta(model_name) -%}
         {%- set columns = adapter.get_columns_in_relation(relation) -%}

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from customer360.dbt import DbtError, run_dbt
+from customer360.privacy import PrivacyKeyError, enable_demo_key, load_hmac_key
 from customer360.publish import (
     PublishError,
     PublishResult,
@@ -79,6 +80,12 @@ def run_build(
     run = run or RunReport()
     kept = f"[yellow]previous published warehouse kept: {settings.published_db}[/yellow]"
     try:
+        load_hmac_key()  # the analyst layer needs it (docs/privacy.md): fail before building
+    except PrivacyKeyError as exc:
+        console.print(f"[red]{exc}[/red]")
+        console.print(kept)
+        return False
+    try:
         with run.step("raw contract check", console):
             raw_report = ensure_raw_contract(
                 settings.raw_path, settings.raw_format, console, raw_counts_path(settings)
@@ -129,6 +136,12 @@ def run_demo(settings: Settings, people: int, seed: int, console: Console) -> bo
     from customer360.generate import generate
 
     run = RunReport()
+    key_file = enable_demo_key()  # C360_DEMO=1: a local HMAC key unless C360_HMAC_KEY is set
+    if key_file is not None:
+        console.print(
+            f"[yellow]demo: pseudonymising with the local HMAC key in {key_file} (generated "
+            "once, gitignored); real builds need C360_HMAC_KEY (docs/privacy.md)[/yellow]"
+        )
     with run.step(f"generate {people:,} synthetic people (seed {seed})", console):
         generate(settings.data_dir, people=people, seed=seed, fmt=settings.raw_format)
     raw_counts_path(settings).unlink(missing_ok=True)  # new exports: no shrink baseline

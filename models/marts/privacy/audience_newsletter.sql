@@ -1,0 +1,101 @@
+{#- The newsletter audience: customers with valid consent for purpose 'newsletter' at
+    the audience date (var consent_as_of, default: build time) and the address to send
+    to: the latest double-opted-in subscription of the customer that is not opted out.
+    A customer who opted out (on any of their subscriptions, after their latest double
+    opt-in) is not in it. Restricted (it holds e-mails); the analyst layer publishes it
+    pseudonymised. -#}
+{%- set as_of = var('consent_as_of', none) %}
+
+with
+
+customer_consent as (
+
+    select * from {{ ref('customer_consent') }}
+
+),
+
+subscribers as (
+
+    select * from {{ ref('stg_newsletter__subscribers') }}
+
+),
+
+email_events as (
+
+    select * from {{ ref('stg_newsletter__email_events') }}
+
+),
+
+source_map as (
+
+    select * from {{ ref('customer_source_map') }}
+
+),
+
+audience_date as (
+
+    select {% if as_of %}cast('{{ as_of }}' as timestamp){% else %}cast({{ dbt.current_timestamp() }} as timestamp){% endif %} as audience_at
+
+),
+
+consented as (
+
+    select customer_consent.customer_id, customer_consent.valid_from, audience_date.audience_at
+    from customer_consent
+    cross join audience_date
+    where customer_consent.purpose = 'newsletter'
+      and customer_consent.has_valid_consent
+      and customer_consent.valid_from <= audience_date.audience_at
+      and (customer_consent.valid_to is null or customer_consent.valid_to > audience_date.audience_at)
+
+),
+
+unsubscribed as (
+
+    select distinct subscriber_id
+    from email_events
+    cross join audience_date
+    where event_type = 'unsubscribe' and occurred_at <= audience_date.audience_at
+
+),
+
+sendable as (
+
+    select
+        source_map.customer_id,
+        subscribers.subscriber_id,
+        subscribers.email,
+        subscribers.confirmed_at,
+        row_number() over (
+            partition by source_map.customer_id
+            order by subscribers.confirmed_at desc, subscribers.subscriber_id
+        ) as address_rank
+    from subscribers
+    cross join audience_date
+    inner join source_map
+        on source_map.record_id = {{ identity_record_id('newsletter', 'subscribers', 'subscribers.subscriber_id') }}
+    left join unsubscribed
+        on subscribers.subscriber_id = unsubscribed.subscriber_id
+    where subscribers.email is not null
+      and subscribers.confirmed_at <= audience_date.audience_at
+      and (subscribers.opted_out_at is null or subscribers.opted_out_at > audience_date.audience_at)
+      and unsubscribed.subscriber_id is null
+
+),
+
+final as (
+
+    select
+        consented.customer_id,
+        sendable.subscriber_id,
+        sendable.email,
+        consented.valid_from as consent_valid_from,
+        consented.audience_at
+    from consented
+    inner join sendable
+        on consented.customer_id = sendable.customer_id
+        and sendable.address_rank = 1
+
+)
+
+select * from final
