@@ -179,7 +179,7 @@ def make_people(seed: int, people: int, as_of0: int) -> People:
 
     # behaviour: BG/NBD-like
     can_buy = has_account | has_loyalty | is_guest_buyer
-    lam = rng.gamma(0.9, 1.0 / 0.9, n) / 80.0 * CHANNEL_RATE[channel_idx]
+    lam = rng.gamma(0.9, 1.0 / 0.9, n) / 70.0 * CHANNEL_RATE[channel_idx]
     lam = np.where(can_buy, lam, 0.0)
     p_drop = np.clip(rng.beta(1.3, 6.0, n) * CHANNEL_DROPOUT[channel_idx], 0.005, 0.95)
     spend_mean = rng.gamma(6.0, 1.0, n) / 6.0 * 65.0 * CHANNEL_SPEND[channel_idx]
