@@ -1,0 +1,57 @@
+{#- Every customer in the newsletter audience has valid (granted) newsletter consent at
+    the audience date, and the address used was double-opted-in and not opted out. -#}
+
+with
+
+audience as (
+
+    select * from {{ ref('audience_newsletter') }}
+
+),
+
+consent as (
+
+    select * from {{ ref('customer_consent') }}
+
+),
+
+subscribers as (
+
+    select * from {{ ref('stg_newsletter__subscribers') }}
+
+),
+
+without_valid_consent as (
+
+    select audience.customer_id, 'no granted consent at the audience date' as problem
+    from audience
+    left join consent
+        on audience.customer_id = consent.customer_id
+        and consent.purpose = 'newsletter'
+        and consent.valid_from <= audience.audience_at
+        and (consent.valid_to is null or consent.valid_to > audience.audience_at)
+    where consent.has_valid_consent is distinct from true
+
+),
+
+bad_address as (
+
+    select audience.customer_id, 'address not double-opted-in or opted out' as problem
+    from audience
+    inner join subscribers
+        on audience.subscriber_id = subscribers.subscriber_id
+    where subscribers.confirmed_at is null
+       or subscribers.confirmed_at > audience.audience_at
+       or subscribers.opted_out_at <= audience.audience_at
+
+),
+
+final as (
+
+    select * from without_valid_consent
+    union all
+    select * from bad_address
+
+)
+
+select * from final
