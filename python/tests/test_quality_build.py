@@ -376,6 +376,27 @@ def test_plain_dbt_build_fails_fast_on_schema_drift(tmp_path: Path) -> None:
     assert staged == 0
 
 
+def test_wrong_type_in_parquet_is_quarantined(tmp_path: Path) -> None:
+    """Text in a Parquet INTEGER column: a contract warning, then the row that does not
+    cast is quarantined (`quantity_not_a_number`) and every other row is staged."""
+    from customer360.generate import generate
+
+    settings = Settings.for_directory(tmp_path)
+    generate(settings.data_dir, people=60, seed=3)
+    bi.retype_column_to_text(settings.raw_path, "shop", "order_lines", "quantity")
+    report = check_raw(settings.raw_path, "parquet")
+    assert report.ok and [f.column for f in report.warnings] == ["quantity"]
+    models = ["+stg_shop__order_lines", "+quarantine_shop__order_lines"]
+    run_dbt(["run", "--select", *models], settings)
+    db = settings.build_db
+    quarantined = _query(
+        db, "select quantity, quarantine_reasons from quarantine.quarantine_shop__order_lines"
+    )
+    assert quarantined == [("n/a", "quantity_not_a_number")]
+    staged = _query(db, "select count(*) from staging.stg_shop__order_lines")[0][0]
+    assert staged + 1 == report.rows["shop.order_lines"]
+
+
 def test_stale_exports_fail_source_freshness(tmp_path: Path) -> None:
     from customer360.generate import generate
 
