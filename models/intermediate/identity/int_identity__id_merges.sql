@@ -1,7 +1,9 @@
 {#- Previous customer IDs that merge in this build: one row per merged (absorbed) ID with
     the surviving ID (first seen; ties: lower sequence) and the identifier that caused the
-    merge: an identifier linking a record of the absorbed ID to a record of the cluster
-    outside it (strongest first: trust desc, then type and value). -#}
+    merge (strongest first: trust desc, then type and value): an identifier now on records
+    of the absorbed ID and of another previous ID, or the absorbed ID's identifier on a new
+    record that touches two previous IDs (e.g. a ticket with one's e-mail and the other's
+    phone). Null when only a chain of several new records links them. -#}
 
 with
 
@@ -74,6 +76,7 @@ merge_edges as (
 
     select
         merge_records.cluster_key,
+        merge_records.record_num,
         merge_records.previous_customer_id,
         edges.identifier_num
     from merge_records
@@ -87,29 +90,89 @@ merge_edges as (
 
 ),
 
-bridges as (
+-- which previous IDs each identifier touches (through their records)
+identifier_touches as (
+
+    select distinct cluster_key, identifier_num, previous_customer_id
+    from merge_edges
+    where previous_customer_id is not null
+
+),
+
+-- an identifier on records of the absorbed ID and of another previous ID
+direct_bridges as (
 
     select
         absorbed.merged_customer_id,
+        mine.identifier_num
+    from absorbed
+    inner join identifier_touches as mine
+        on absorbed.cluster_key = mine.cluster_key
+        and mine.previous_customer_id = absorbed.merged_customer_id
+    inner join identifier_touches as other
+        on mine.cluster_key = other.cluster_key
+        and mine.identifier_num = other.identifier_num
+        and other.previous_customer_id <> absorbed.merged_customer_id
+
+),
+
+-- a new record whose identifiers touch two previous IDs: its identifier shared with the
+-- absorbed ID
+new_record_touches as (
+
+    select
+        merge_edges.cluster_key,
+        merge_edges.record_num,
+        merge_edges.identifier_num,
+        identifier_touches.previous_customer_id
+    from merge_edges
+    inner join identifier_touches
+        on merge_edges.cluster_key = identifier_touches.cluster_key
+        and merge_edges.identifier_num = identifier_touches.identifier_num
+    where merge_edges.previous_customer_id is null
+
+),
+
+bridging_new_records as (
+
+    select record_num
+    from new_record_touches
+    group by record_num
+    having count(distinct previous_customer_id) > 1
+
+),
+
+new_record_bridges as (
+
+    select
+        absorbed.merged_customer_id,
+        new_record_touches.identifier_num
+    from absorbed
+    inner join new_record_touches
+        on absorbed.cluster_key = new_record_touches.cluster_key
+        and new_record_touches.previous_customer_id = absorbed.merged_customer_id
+    inner join bridging_new_records
+        on new_record_touches.record_num = bridging_new_records.record_num
+
+),
+
+bridges as (
+
+    select
+        candidates.merged_customer_id,
         guards.identifier_type,
         guards.identifier_value,
         row_number() over (
-            partition by absorbed.merged_customer_id
+            partition by candidates.merged_customer_id
             order by guards.trust desc, guards.identifier_type, guards.identifier_value
         ) as bridge_rank
-    from absorbed
-    inner join merge_edges as inside
-        on absorbed.cluster_key = inside.cluster_key
-        and inside.previous_customer_id = absorbed.merged_customer_id
-    inner join merge_edges as outside
-        on inside.cluster_key = outside.cluster_key
-        and inside.identifier_num = outside.identifier_num
-        and (
-            outside.previous_customer_id is null
-            or outside.previous_customer_id <> absorbed.merged_customer_id
-        )
+    from (
+        select * from direct_bridges
+        union all
+        select * from new_record_bridges
+    ) as candidates
     inner join guards
-        on inside.identifier_num = guards.identifier_num
+        on candidates.identifier_num = guards.identifier_num
 
 ),
 

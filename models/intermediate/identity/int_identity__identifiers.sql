@@ -40,7 +40,8 @@ observed as (
 
 final as (
 
-    select distinct
+    -- no distinct needed: a source maps each identifier type to one column
+    select
         record_id,
         source_system,
         source_table,
