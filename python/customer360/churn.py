@@ -456,7 +456,7 @@ class ChurnBacktest:
     model: ChurnModel
     metrics: pd.DataFrame  # one row per score
     calibration: pd.DataFrame  # deciles per score
-    predictions: pd.DataFrame  # test customers: churned, churn_score_model, churn_score_clv
+    predictions: pd.DataFrame  # test customers: churned, churn scores model/clv, p_alive
 
 
 def churn_backtest(
@@ -493,13 +493,13 @@ def churn_backtest(
     )
     y_test = churn_labels(tx, c2, window_days, data_end=data_end, **active, **cols)
     x_test = features_as_of(tx, c2, events, **feature_args).loc[y_test.index]
+    model_free = clv_churn_score(tx, c2, window_days, **feature_args).reindex(y_test.index)
     predictions = pd.DataFrame(
         {
             "churned": y_test,
             "churn_score_model": predict_churn(model, x_test),
-            "churn_score_clv": clv_churn_score(tx, c2, window_days, **feature_args)[
-                "churn_score_clv"
-            ].reindex(y_test.index),
+            "churn_score_clv": model_free["churn_score_clv"],
+            "p_alive": model_free["p_alive"],  # for reference: 1 - p_alive is no score
         }
     )
     metrics, calibration = evaluate_scores(

@@ -89,10 +89,9 @@ def model(dbt, session):
         data_end=as_of,
         active_within_days=active_within,
     )
-    labels = backtest.predictions["churned"]
-    p_alive = churn.clv_churn_score(tx, test_cutoff, window_days)["p_alive"]
+    predictions = backtest.predictions
     reference_metrics, reference_calibration = churn.evaluate_scores(
-        labels, {"one_minus_p_alive": 1.0 - p_alive.reindex(labels.index)}
+        predictions["churned"], {"one_minus_p_alive": 1.0 - predictions["p_alive"]}
     )
     metrics = pd.concat([backtest.metrics, reference_metrics], ignore_index=True)
     calibration = pd.concat([backtest.calibration, reference_calibration], ignore_index=True)
