@@ -43,6 +43,7 @@ events_flagged as (
     from events_with_previous
 ),
 
+-- running sums over the same window as the lag: one sort per owner timeline
 events_numbered as (
     select
         *,
@@ -50,58 +51,57 @@ events_numbered as (
             partition by session_owner_key
             order by occurred_at, event_id
             rows between unbounded preceding and current row
-        ) as session_number
+        ) as session_number,
+        max(case when starts_session = 1 then occurred_at end) over (
+            partition by session_owner_key
+            order by occurred_at, event_id
+            rows between unbounded preceding and current row
+        ) as session_started_at
     from events_flagged
 ),
 
-events_in_sessions as (
+events_with_session_id as (
     select
         *,
-        min(occurred_at) over (
-            partition by session_owner_key, session_number
-        ) as session_started_at,
-        row_number() over (
-            partition by session_owner_key, session_number
-            order by occurred_at, event_id
-        ) as event_sequence_in_session
+        {{ dbt.hash(dbt.concat([
+            'session_owner_key', "'|'",
+            'cast(session_started_at as ' ~ dbt.type_string() ~ ')'
+        ])) }} as session_id
     from events_numbered
 ),
 
-events_with_landing as (
+landing_events as (
     select
-        *,
-        max(case when event_sequence_in_session = 1 then traffic_channel end) over (
-            partition by session_owner_key, session_number
-        ) as session_marketing_channel
-    from events_in_sessions
+        session_id,
+        traffic_channel as session_marketing_channel
+    from events_with_session_id
+    where starts_session = 1
 ),
 
 final as (
     select
-        {{ dbt.hash(dbt.concat([
-            'session_owner_key', "'|'",
-            'cast(session_started_at as ' ~ dbt.type_string() ~ ')'
-        ])) }} as session_id,
-        session_owner_key,
-        cast(session_number as {{ dbt.type_int() }}) as session_number,
-        session_started_at,
-        cast(event_sequence_in_session as {{ dbt.type_int() }}) as event_sequence_in_session,
-        event_sequence_in_session = 1 as is_session_start,
-        session_marketing_channel,
-        event_id,
-        source_system,
-        anonymous_key,
-        customer_id,
-        identity_method,
-        event_type,
-        page_url,
-        referrer,
-        utm_source,
-        utm_medium,
-        utm_campaign,
-        traffic_channel,
-        occurred_at
-    from events_with_landing
+        events_with_session_id.session_id,
+        events_with_session_id.session_owner_key,
+        cast(events_with_session_id.session_number as {{ dbt.type_int() }}) as session_number,
+        events_with_session_id.session_started_at,
+        events_with_session_id.starts_session = 1 as is_session_start,
+        landing_events.session_marketing_channel,
+        events_with_session_id.event_id,
+        events_with_session_id.source_system,
+        events_with_session_id.anonymous_key,
+        events_with_session_id.customer_id,
+        events_with_session_id.identity_method,
+        events_with_session_id.event_type,
+        events_with_session_id.page_url,
+        events_with_session_id.referrer,
+        events_with_session_id.utm_source,
+        events_with_session_id.utm_medium,
+        events_with_session_id.utm_campaign,
+        events_with_session_id.traffic_channel,
+        events_with_session_id.occurred_at
+    from events_with_session_id
+    inner join landing_events
+        on events_with_session_id.session_id = landing_events.session_id
 )
 
 select * from final

@@ -8,8 +8,8 @@
     with several people; this rule agrees with the first and splits the second.)
     An event on a cookie that never logs in keeps identity's customer if identity maps it
     (identity_graph), else stays anonymous (customer_id null).
-    Implemented with running counts of identified events (no IGNORE NULLS), which runs on
-    DuckDB and Spark alike. -#}
+    Implemented with one running count of logins per cookie and two joins (no IGNORE NULLS),
+    which runs on DuckDB and Spark alike. -#}
 with
 
 web_events as (
@@ -50,34 +50,42 @@ events_with_login_customer as (
         on web_events.web_event_id = web_events_to_customers.web_event_id
 ),
 
--- a segment = one identified event plus the anonymous events that lead up to it (next)
--- or follow it (previous) on the same cookie
-events_segmented as (
+-- logins are numbered per cookie in time order (one sort); an anonymous event after the
+-- cookie's n-th login looks up login n+1 (next) and login n (previous)
+events_numbered as (
     select
         *,
-        count(login_customer_id) over (
-            partition by cookie_id
-            order by occurred_at desc, web_event_id desc
-            rows between unbounded preceding and current row
-        ) as next_login_segment,
         count(login_customer_id) over (
             partition by cookie_id
             order by occurred_at asc, web_event_id asc
             rows between unbounded preceding and current row
-        ) as previous_login_segment
+        ) as logins_so_far
     from events_with_login_customer
+),
+
+cookie_logins as (
+    select
+        cookie_id,
+        logins_so_far as login_number,
+        login_customer_id
+    from events_numbered
+    where login_customer_id is not null
 ),
 
 events_with_neighbour_logins as (
     select
-        *,
-        max(login_customer_id) over (
-            partition by cookie_id, next_login_segment
-        ) as next_login_customer_id,
-        max(login_customer_id) over (
-            partition by cookie_id, previous_login_segment
-        ) as previous_login_customer_id
-    from events_segmented
+        events_numbered.*,
+        next_logins.login_customer_id as next_login_customer_id,
+        previous_logins.login_customer_id as previous_login_customer_id
+    from events_numbered
+    left join cookie_logins as next_logins
+        on
+            events_numbered.cookie_id = next_logins.cookie_id
+            and events_numbered.logins_so_far + 1 = next_logins.login_number
+    left join cookie_logins as previous_logins
+        on
+            events_numbered.cookie_id = previous_logins.cookie_id
+            and events_numbered.logins_so_far = previous_logins.login_number
 ),
 
 final as (
