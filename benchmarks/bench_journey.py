@@ -61,9 +61,11 @@ def main() -> None:
         run_dbt(["run", "--select", *upstream, "--exclude", *JOURNEY_SELECTION], settings)
         print(f"staging + identity built in {time.perf_counter() - started:.1f} s")
 
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     run_dbt(["run", "--select", *JOURNEY_SELECTION], settings)
     wall = time.perf_counter() - started
+    load_after = os.getloadavg()[0]
     results = json.loads((settings.dbt_target_path / "run_results.json").read_text())
     timings = sorted(
         ((r["unique_id"].split(".")[-1], r["execution_time"]) for r in results["results"]),
@@ -74,6 +76,7 @@ def main() -> None:
     con.close()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}")
     print(f"people: {args.people:,}; journey + sales (dbt run, 2 threads): {wall:.1f} s wall")
+    print(f"load average (1 min) before / after: {load_before:.1f} / {load_after:.1f}")
     for name, n in rows.items():
         print(f"  {name:<45} {n:>12,} rows")
     for name, seconds in timings:
