@@ -10,19 +10,24 @@ having count(*) > 1
 
 {#-
     Every raw row is accounted for: rows in the raw export = rows staged (the model under
-    test) + rows quarantined. Returns one row describing the gap when they differ.
+    test) + rows quarantined + rows erased (privacy erasure requests, docs/privacy.md).
+    Returns one row describing the gap when they differ.
 -#}
 {% test raw_rows_reconcile(model, raw, quarantine) %}
 with counts as (
     select
         (select count(*) from {{ raw }}) as raw_rows,
         (select count(*) from {{ model }}) as staged_rows,
-        (select count(*) from {{ quarantine }}) as quarantined_rows
+        (select count(*) from {{ quarantine }}) as quarantined_rows,
+        (
+            select coalesce(sum(erased_rows), 0) from {{ ref('privacy_erased_rows') }}
+            where source_table = '{{ raw.schema }}.{{ raw.identifier }}'
+        ) as erased_rows
 )
 
 select *
 from counts
-where raw_rows <> staged_rows + quarantined_rows
+where raw_rows <> staged_rows + quarantined_rows + erased_rows
 {% endtest %}
 
 {#- fails for each table whose quarantine rate exceeds var `quarantine_max_rate` (default 5%) -#}

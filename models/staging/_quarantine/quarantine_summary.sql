@@ -1,6 +1,7 @@
 {{ config(materialized='table') }}
 
-{#- one row per raw table: raw rows, staged rows, quarantined rows and the rate -#}
+{#- one row per raw table: raw rows, staged rows, quarantined rows, rows erased by
+    privacy erasure requests (docs/privacy.md) and the quarantine rate -#}
 {%- set tables = [
     ('shop', 'customers'), ('shop', 'orders'), ('shop', 'order_lines'),
     ('crm', 'contacts'), ('support', 'tickets'),
@@ -17,7 +18,11 @@ counts_{{ system }}__{{ name }} as (
         '{{ system }}.{{ name }}' as source_table,
         (select count(*) from {{ source(system, name) }}) as raw_rows,
         (select count(*) from {{ ref('stg_' ~ system ~ '__' ~ name) }}) as staged_rows,
-        (select count(*) from {{ ref('quarantine_' ~ system ~ '__' ~ name) }}) as quarantined_rows
+        (select count(*) from {{ ref('quarantine_' ~ system ~ '__' ~ name) }}) as quarantined_rows,
+        (
+            select coalesce(sum(erased_rows), 0) from {{ ref('privacy_erased_rows') }}
+            where source_table = '{{ system }}.{{ name }}'
+        ) as erased_rows
 ),
 {% endfor %}
 
@@ -34,7 +39,8 @@ final as (
         cast(raw_rows as bigint) as raw_rows,
         cast(staged_rows as bigint) as staged_rows,
         cast(quarantined_rows as bigint) as quarantined_rows,
-        cast(raw_rows - staged_rows - quarantined_rows as bigint) as unaccounted_rows,
+        cast(erased_rows as bigint) as erased_rows,
+        cast(raw_rows - staged_rows - quarantined_rows - erased_rows as bigint) as unaccounted_rows,
         case
             when raw_rows > 0 then cast(quarantined_rows as double) / raw_rows
             else 0

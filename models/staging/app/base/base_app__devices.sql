@@ -6,6 +6,7 @@ with
 
 source as (
     select * from {{ source('app', 'devices') }}
+    where not ({{ privacy_is_erased('app', 'devices') }})  -- erased people (docs/privacy.md)
 ),
 
 keyed as (

@@ -6,6 +6,7 @@ with
 
 source as (
     select * from {{ source('app', 'events') }}
+    where not ({{ privacy_is_erased('app', 'events') }})  -- erased people (docs/privacy.md)
 ),
 
 keyed as (

@@ -6,6 +6,7 @@ with
 
 source as (
     select * from {{ source('app', 'users') }}
+    where not ({{ privacy_is_erased('app', 'users') }})  -- erased people (docs/privacy.md)
 ),
 
 keyed as (

@@ -6,6 +6,7 @@ with
 
 source as (
     select * from {{ source('crm', 'contacts') }}
+    where not ({{ privacy_is_erased('crm', 'contacts') }})  -- erased people (docs/privacy.md)
 ),
 
 keyed as (

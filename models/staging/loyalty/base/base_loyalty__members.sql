@@ -6,6 +6,7 @@ with
 
 source as (
     select * from {{ source('loyalty', 'members') }}
+    where not ({{ privacy_is_erased('loyalty', 'members') }})  -- erased people (docs/privacy.md)
 ),
 
 keyed as (

@@ -6,6 +6,7 @@ with
 
 source as (
     select * from {{ source('loyalty', 'pos_transactions') }}
+    where not ({{ privacy_is_erased('loyalty', 'pos_transactions') }})  -- erased people (docs/privacy.md)
 ),
 
 exchange_rates as (

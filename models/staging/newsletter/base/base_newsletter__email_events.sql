@@ -6,6 +6,7 @@ with
 
 source as (
     select * from {{ source('newsletter', 'email_events') }}
+    where not ({{ privacy_is_erased('newsletter', 'email_events') }})  -- erased people (docs/privacy.md)
 ),
 
 keyed as (

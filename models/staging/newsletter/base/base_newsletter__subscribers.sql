@@ -6,6 +6,7 @@ with
 
 source as (
     select * from {{ source('newsletter', 'subscribers') }}
+    where not ({{ privacy_is_erased('newsletter', 'subscribers') }})  -- erased people (docs/privacy.md)
 ),
 
 keyed as (

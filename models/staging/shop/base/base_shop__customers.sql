@@ -6,6 +6,7 @@ with
 
 source as (
     select * from {{ source('shop', 'customers') }}
+    where not ({{ privacy_is_erased('shop', 'customers') }})  -- erased people (docs/privacy.md)
 ),
 
 keyed as (

@@ -6,6 +6,7 @@ with
 
 source as (
     select * from {{ source('shop', 'order_lines') }}
+    where not ({{ privacy_is_erased('shop', 'order_lines') }})  -- erased people (docs/privacy.md)
 ),
 
 keyed as (

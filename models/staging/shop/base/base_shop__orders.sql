@@ -6,6 +6,7 @@ with
 
 source as (
     select * from {{ source('shop', 'orders') }}
+    where not ({{ privacy_is_erased('shop', 'orders') }})  -- erased people (docs/privacy.md)
 ),
 
 exchange_rates as (

@@ -6,6 +6,7 @@ with
 
 source as (
     select * from {{ source('support', 'tickets') }}
+    where not ({{ privacy_is_erased('support', 'tickets') }})  -- erased people (docs/privacy.md)
 ),
 
 keyed as (

@@ -6,6 +6,7 @@ with
 
 source as (
     select * from {{ source('web', 'events') }}
+    where not ({{ privacy_is_erased('web', 'events') }})  -- erased people (docs/privacy.md)
 ),
 
 keyed as (
