@@ -234,6 +234,28 @@ def publish(
     print_publish_result(result, console)
 
 
+@app.command()
+def report(
+    db: Annotated[
+        Path | None,
+        typer.Option(help="DuckDB file, read-only (default: published warehouse, else build DB)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="HTML file (default: <reports>/customer360_report.html)."),
+    ] = None,
+) -> None:
+    """Write a static, self-contained HTML report with plots of the warehouse."""
+    from customer360.report import ReportError, print_report_result, write_report
+
+    try:
+        result = write_report(Settings.from_env(), db=db, out=out)
+    except ReportError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    print_report_result(result, console)
+
+
 # --- privacy commands (customer360.privacy) ----------------------------------------
 
 
