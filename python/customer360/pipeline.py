@@ -146,7 +146,28 @@ def run_demo(settings: Settings, people: int, seed: int, console: Console) -> bo
         generate(settings.data_dir, people=people, seed=seed, fmt=settings.raw_format)
     raw_counts_path(settings).unlink(missing_ok=True)  # new exports: no shrink baseline
     print_raw_files(settings, console)
-    return run_build(settings, console, run=run)
+    if not run_build(settings, console, run=run):
+        return False
+    return write_docs_and_report(settings, console, run)
+
+
+def write_docs_and_report(settings: Settings, console: Console, run: RunReport) -> bool:
+    """After a published build: `dbt docs generate` into the build's target path, then the
+    HTML report of the published warehouse (customer360.report). The warehouse is already
+    published; a failure here is reported and fails the run, but changes nothing there."""
+    from customer360.report import ReportError, print_report_result, write_report
+
+    try:
+        with run.step("dbt docs generate", console):
+            run_dbt(["docs", "generate"], settings, echo=True)
+        console.print(f"dbt docs: {settings.dbt_target_path / 'index.html'}")
+        with run.step("report", console):
+            result = write_report(settings)
+    except (DbtError, ReportError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        return False
+    print_report_result(result, console)
+    return True
 
 
 def layer_counts(
