@@ -10,5 +10,10 @@ ruff check python benchmarks
 ruff format --check python benchmarks
 echo "== dbt parse (deprecations are errors)"
 C360_BUILD_DB=":memory:" dbt parse --quiet --warn-error-options '{"error": ["Deprecations"]}'
+if ! command -v chromium >/dev/null 2>&1 && [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+  echo "== installing chromium (test_report.py renders the HTML report headless)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+    || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+fi
 echo "== pytest"
 exec python -m pytest "$@"
