@@ -1,4 +1,7 @@
-{{ config(alias='audience_newsletter', post_hook="{{ analyst_column_comments('audience_newsletter') }}") }}
+{{ config(
+    alias='audience_newsletter',
+    post_hook="{{ analyst_column_comments('audience_newsletter') }}",
+) }}
 
 {#- marts.audience_newsletter for analysts: columns by their meta.pii tag (macros/privacy/analyst_safe.sql) -#}
 with

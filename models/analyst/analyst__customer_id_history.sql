@@ -1,4 +1,7 @@
-{{ config(alias='customer_id_history', post_hook="{{ analyst_column_comments('customer_id_history') }}") }}
+{{ config(
+    alias='customer_id_history',
+    post_hook="{{ analyst_column_comments('customer_id_history') }}",
+) }}
 
 {#- marts.customer_id_history for analysts: columns by their meta.pii tag
     (macros/privacy/analyst_safe.sql); erased IDs are left out (their tombstone stays in

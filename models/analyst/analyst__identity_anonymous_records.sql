@@ -1,4 +1,7 @@
-{{ config(alias='identity_anonymous_records', post_hook="{{ analyst_column_comments('identity_anonymous_records') }}") }}
+{{ config(
+    alias='identity_anonymous_records',
+    post_hook="{{ analyst_column_comments('identity_anonymous_records') }}",
+) }}
 
 {#- marts.identity_anonymous_records for analysts: columns by their meta.pii tag (macros/privacy/analyst_safe.sql) -#}
 with

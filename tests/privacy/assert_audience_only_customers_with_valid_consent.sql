@@ -23,26 +23,32 @@ subscribers as (
 
 without_valid_consent as (
 
-    select audience.customer_id, 'no granted consent at the audience date' as problem
+    select
+        audience.customer_id,
+        'no granted consent at the audience date' as problem
     from audience
     left join consent
-        on audience.customer_id = consent.customer_id
-        and consent.purpose = 'newsletter'
-        and consent.valid_from <= audience.audience_at
-        and (consent.valid_to is null or consent.valid_to > audience.audience_at)
+        on
+            audience.customer_id = consent.customer_id
+            and consent.purpose = 'newsletter'
+            and audience.audience_at >= consent.valid_from
+            and (consent.valid_to is null or audience.audience_at < consent.valid_to)
     where consent.has_valid_consent is distinct from true
 
 ),
 
 bad_address as (
 
-    select audience.customer_id, 'address not double-opted-in or opted out' as problem
+    select
+        audience.customer_id,
+        'address not double-opted-in or opted out' as problem
     from audience
     inner join subscribers
         on audience.subscriber_id = subscribers.subscriber_id
-    where subscribers.confirmed_at is null
-       or subscribers.confirmed_at > audience.audience_at
-       or subscribers.opted_out_at <= audience.audience_at
+    where
+        subscribers.confirmed_at is null
+        or subscribers.confirmed_at > audience.audience_at
+        or subscribers.opted_out_at <= audience.audience_at
 
 ),
 

@@ -34,28 +34,38 @@ source_map as (
 
 audience_date as (
 
-    select {% if as_of %}cast('{{ as_of }}' as timestamp){% else %}cast({{ dbt.current_timestamp() }} as timestamp){% endif %} as audience_at
+    select
+        {% if as_of %}cast('{{ as_of }}' as timestamp){% else %}
+            cast({{ dbt.current_timestamp() }} as timestamp)
+        {% endif %}
+            as audience_at
 
 ),
 
 consented as (
 
-    select customer_consent.customer_id, customer_consent.valid_from, audience_date.audience_at
+    select
+        customer_consent.customer_id,
+        customer_consent.valid_from,
+        audience_date.audience_at
     from customer_consent
     cross join audience_date
-    where customer_consent.purpose = 'newsletter'
-      and customer_consent.has_valid_consent
-      and customer_consent.valid_from <= audience_date.audience_at
-      and (customer_consent.valid_to is null or customer_consent.valid_to > audience_date.audience_at)
+    where
+        customer_consent.purpose = 'newsletter'
+        and customer_consent.has_valid_consent
+        and customer_consent.valid_from <= audience_date.audience_at
+        and (customer_consent.valid_to is null or customer_consent.valid_to > audience_date.audience_at)
 
 ),
 
 unsubscribed as (
 
-    select distinct subscriber_id
+    select distinct email_events.subscriber_id
     from email_events
     cross join audience_date
-    where event_type = 'unsubscribe' and occurred_at <= audience_date.audience_at
+    where
+        email_events.event_type = 'unsubscribe'
+        and email_events.occurred_at <= audience_date.audience_at
 
 ),
 
@@ -68,7 +78,7 @@ sendable as (
         subscribers.confirmed_at,
         row_number() over (
             partition by source_map.customer_id
-            order by subscribers.confirmed_at desc, subscribers.subscriber_id
+            order by subscribers.confirmed_at desc, subscribers.subscriber_id asc
         ) as address_rank
     from subscribers
     cross join audience_date
@@ -76,10 +86,11 @@ sendable as (
         on source_map.record_id = {{ identity_record_id('newsletter', 'subscribers', 'subscribers.subscriber_id') }}
     left join unsubscribed
         on subscribers.subscriber_id = unsubscribed.subscriber_id
-    where subscribers.email is not null
-      and subscribers.confirmed_at <= audience_date.audience_at
-      and (subscribers.opted_out_at is null or subscribers.opted_out_at > audience_date.audience_at)
-      and unsubscribed.subscriber_id is null
+    where
+        subscribers.email is not null
+        and subscribers.confirmed_at <= audience_date.audience_at
+        and (subscribers.opted_out_at is null or subscribers.opted_out_at > audience_date.audience_at)
+        and unsubscribed.subscriber_id is null
 
 ),
 
@@ -93,8 +104,9 @@ final as (
         consented.audience_at
     from consented
     inner join sendable
-        on consented.customer_id = sendable.customer_id
-        and sendable.address_rank = 1
+        on
+            consented.customer_id = sendable.customer_id
+            and sendable.address_rank = 1
 
 )
 

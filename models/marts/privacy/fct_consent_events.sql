@@ -27,31 +27,36 @@ source_map as (
 
 subscriber_events as (
 
-    select subscriber_id, 'opt_in' as consent_event_type, opted_in_at as occurred_at,
-        'newsletter.subscribers' as source_table, subscriber_id as source_record_key
-    from subscribers
-    where opted_in_at is not null
-    union all
-    select subscriber_id, 'double_opt_in', confirmed_at,
-        'newsletter.subscribers', subscriber_id
-    from subscribers
-    where confirmed_at is not null
-    union all
-    select subscriber_id, 'opt_out', opted_out_at,
-        'newsletter.subscribers', subscriber_id
-    from subscribers
-    where opted_out_at is not null
+    {%- set subscriber_event_columns = [
+        ('opt_in', 'opted_in_at'), ('double_opt_in', 'confirmed_at'), ('opt_out', 'opted_out_at'),
+    ] %}
+    {% for event_type, column in subscriber_event_columns %}
+        select
+            subscriber_id,
+            '{{ event_type }}' as consent_event_type,
+            {{ column }} as occurred_at,
+            'newsletter.subscribers' as source_table,
+            subscriber_id as source_record_key
+        from subscribers
+        where {{ column }} is not null
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 
 ),
 
 unsubscribe_events as (
 
-    select subscriber_id, 'opt_out' as consent_event_type, occurred_at,
-        'newsletter.email_events' as source_table, email_event_id as source_record_key
+    select
+        subscriber_id,
+        'opt_out' as consent_event_type,
+        occurred_at,
+        'newsletter.email_events' as source_table,
+        email_event_id as source_record_key
     from email_events
-    where event_type = 'unsubscribe'
-      and subscriber_id is not null
-      and occurred_at is not null
+    where
+        event_type = 'unsubscribe'
+        and subscriber_id is not null
+        and occurred_at is not null
 
 ),
 
@@ -100,7 +105,10 @@ with_last_decision as (
 final as (
 
     select
-        {{ dbt.hash(dbt.concat(["customer_id", "'|'", "purpose", "'|'", "consent_event_type", "'|'", "source_table", "'|'", "source_record_key"])) }} as consent_event_id,
+        {{ dbt.hash(dbt.concat([
+            "customer_id", "'|'", "purpose", "'|'", "consent_event_type", "'|'",
+            "source_table", "'|'", "source_record_key",
+        ])) }} as consent_event_id,
         customer_id,
         purpose,
         consent_event_type,
