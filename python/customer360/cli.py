@@ -115,7 +115,7 @@ def explain(
 
     settings = Settings.from_env()
     try:
-        with audited(settings, "explain", "customer_id", customer_id) as log:  # privacy audit
+        with audited(settings, "explain", "customer_id", customer_id, db) as log:  # privacy audit
             result = explain_customer(db or settings.build_db, customer_id, from_record, to_record)
             log["customer_id"] = result.customer_id
     except IdentityError as exc:
@@ -278,7 +278,7 @@ def subject_access_command(
     settings = Settings.from_env()
     kind, subject = _privacy_subject(customer_id, email, phone)
     try:
-        with audited(settings, "subject-access", kind, subject) as log:
+        with audited(settings, "subject-access", kind, subject, db) as log:
             data = subject_access(
                 settings, customer_id=customer_id, email=email, phone=phone, db=db
             )

@@ -172,8 +172,10 @@ def hmac_sql(expr: str) -> str:
 # ------------------------------------------------------------------ audit log
 
 
-def audit_log_path(settings: Settings) -> Path:
-    return Path(os.environ.get(AUDIT_LOG_ENV) or settings.build_db.parent / "privacy_audit.jsonl")
+def audit_log_path(settings: Settings, db: Path | None = None) -> Path:
+    """``$C360_AUDIT_LOG``, else ``privacy_audit.jsonl`` beside the database accessed."""
+    default = (db or settings.build_db).parent / "privacy_audit.jsonl"
+    return Path(os.environ.get(AUDIT_LOG_ENV) or default)
 
 
 def audit(
@@ -185,6 +187,7 @@ def audit(
     customer_id: str | None = None,
     outcome: str = "ok",
     detail: str | None = None,
+    db: Path | None = None,
 ) -> dict[str, Any]:
     """Append one line to the audit log: time, command, subject (customer IDs as they are,
     e-mails and phones as HMAC), OS user, host, pid, outcome."""
@@ -205,7 +208,7 @@ def audit(
         "outcome": outcome,
         "detail": detail,
     }
-    path = audit_log_path(settings)
+    path = audit_log_path(settings, db)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
@@ -216,8 +219,8 @@ def audit(
     return entry
 
 
-def read_audit_log(settings: Settings) -> list[dict[str, Any]]:
-    path = audit_log_path(settings)
+def read_audit_log(settings: Settings, db: Path | None = None) -> list[dict[str, Any]]:
+    path = audit_log_path(settings, db)
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
@@ -225,16 +228,17 @@ def read_audit_log(settings: Settings) -> list[dict[str, Any]]:
 
 @contextlib.contextmanager
 def audited(
-    settings: Settings, command: str, subject_kind: str, subject: str
+    settings: Settings, command: str, subject_kind: str, subject: str, db: Path | None = None
 ) -> Iterator[dict[str, Any]]:
     """Log an access whether it succeeds or fails (the failure with its message)."""
     info: dict[str, Any] = {"customer_id": None}
     try:
         yield info
     except Exception as exc:
-        audit(settings, command, subject_kind, subject, outcome="error", detail=str(exc)[:500])
+        detail = str(exc)[:500]
+        audit(settings, command, subject_kind, subject, outcome="error", detail=detail, db=db)
         raise
-    audit(settings, command, subject_kind, subject, customer_id=info.get("customer_id"))
+    audit(settings, command, subject_kind, subject, customer_id=info.get("customer_id"), db=db)
 
 
 def _os_user() -> str:
