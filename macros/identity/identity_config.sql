@@ -78,3 +78,8 @@
         'valid_to': dbt.type_timestamp(),
     }) }}
 {%- endmacro %}
+
+{#- identity_record_id from column expressions (system, table and key all columns). -#}
+{% macro identity_record_id_expression(system_column, table_column, key_column) -%}
+    {{ dbt.concat([system_column, "'.'", table_column, "':'", key_column]) }}
+{%- endmacro %}

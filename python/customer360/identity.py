@@ -178,13 +178,13 @@ def shortest_link_path(
     edges = con.execute(
         """
         with mine as (
-            select m.record_id, r.record_num
+            select m.record_id, r.node_sig
             from marts.customer_source_map as m
             inner join intermediate.int_identity__records as r on m.record_id = r.record_id
             where m.customer_id = ?
         ),
         cuts as (
-            select record_num, identifier_num
+            select node_sig, identifier_sig
             from intermediate.int_identity__components
             where is_cut_link
         )
@@ -194,8 +194,8 @@ def shortest_link_path(
         inner join intermediate.int_identity__identifier_guards as g
             on i.identifier_type = g.identifier_type and i.identifier_value = g.identifier_value
         left join cuts
-            on cuts.record_num = mine.record_num and cuts.identifier_num = g.identifier_num
-        where g.is_usable and cuts.record_num is null
+            on cuts.node_sig = mine.node_sig and cuts.identifier_sig = g.identifier_sig
+        where g.is_usable and cuts.node_sig is null
         """,
         [customer_id],
     ).fetchall()

@@ -481,16 +481,6 @@ def subject_access(
                 [cid, cid],
             ),
         }
-        if _table_exists(con, "intermediate", "int_identity__record_links"):
-            out["identity"]["links"] = _rows(
-                con,
-                """
-                select l.* from intermediate.int_identity__record_links as l
-                inner join marts.customer_source_map as m on l.record_id = m.record_id
-                where m.customer_id = ? order by l.record_id
-                """,
-                [cid],
-            )
         for schema, name in con.execute(
             """
             select table_schema, table_name from information_schema.columns

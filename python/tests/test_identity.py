@@ -495,8 +495,8 @@ def test_explain_shortest_path_and_errors(scenario_days):
             where m.customer_id = ? and g.is_usable
               and not exists (
                   select 1 from intermediate.int_identity__components as c
-                  where c.is_cut_link and c.record_num = r.record_num
-                    and c.identifier_num = g.identifier_num)
+                  where c.is_cut_link and c.node_sig = r.node_sig
+                    and c.identifier_sig = g.identifier_sig)
             """,
             [cid],
         ).fetchall()
@@ -608,7 +608,7 @@ def test_long_chain_and_unique_namespace_cut(tmp_path: Path):
         cuts = con.execute(
             "select g.identifier_type, g.identifier_value, c.cut_reason "
             "from intermediate.int_identity__components as c "
-            "join intermediate.int_identity__identifier_guards as g using (identifier_num) "
+            "join intermediate.int_identity__identifier_guards as g using (identifier_sig) "
             "where c.is_cut_link"
         ).fetchall()
     finally:

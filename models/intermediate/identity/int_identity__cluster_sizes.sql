@@ -4,9 +4,9 @@
 
 with
 
-clusters as (
+node_clusters as (
 
-    select * from {{ ref('int_identity__clusters') }}
+    select * from {{ ref('int_identity__node_clusters') }}
     where is_known
 
 ),
@@ -14,38 +14,31 @@ clusters as (
 edges as (
 
     select * from {{ ref('int_identity__edges') }}
-
-),
-
-guards as (
-
-    select * from {{ ref('int_identity__identifier_guards') }}
+    where not is_anonymous_type
 
 ),
 
 personal_identifiers as (
 
     select
-        clusters.cluster_key,
-        count(distinct edges.identifier_num) as n_personal_identifiers
-    from clusters
+        node_clusters.cluster_num,
+        count(distinct edges.identifier_sig) as n_personal_identifiers
+    from node_clusters
     inner join edges
-        on clusters.record_num = edges.record_num
-    inner join guards
-        on edges.identifier_num = guards.identifier_num
-    where not guards.is_anonymous_type
-    group by clusters.cluster_key
+        on node_clusters.node_sig = edges.node_sig
+    group by node_clusters.cluster_num
 
 ),
 
 record_counts as (
 
     select
+        cluster_num,
         cluster_key,
-        count(*) as n_records,
-        sum(case when is_person_record then 1 else 0 end) as n_person_records
-    from clusters
-    group by cluster_key
+        sum(n_records) as n_records,
+        sum(case when is_person_record then n_records else 0 end) as n_person_records
+    from node_clusters
+    group by cluster_num, cluster_key
 
 ),
 
@@ -53,12 +46,12 @@ final as (
 
     select
         record_counts.cluster_key,
-        record_counts.n_records,
+        cast(record_counts.n_records as {{ dbt.type_bigint() }}) as n_records,
         cast(record_counts.n_person_records as {{ dbt.type_bigint() }}) as n_person_records,
         coalesce(personal_identifiers.n_personal_identifiers, 0) as n_personal_identifiers
     from record_counts
     left join personal_identifiers
-        on record_counts.cluster_key = personal_identifiers.cluster_key
+        on record_counts.cluster_num = personal_identifiers.cluster_num
 
 )
 

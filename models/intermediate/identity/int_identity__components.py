@@ -1,22 +1,24 @@
-"""Connected components of the record-identifier graph, exact, in one pass.
+"""Connected components of the node-identifier graph, exact, in one pass.
 
 scipy's ``connected_components`` (breadth-first search over a CSR matrix, O(V + E))
-labels every record and identifier node; the number of passes does not depend on the
-graph's diameter, so 10,000-long chains cost the same as pairs. Components that hold two
-values of a unique-namespace identifier type (two shop accounts, two loyalty numbers...)
-are re-clustered with a constrained union-find: edges are added strongest identifier
-first (trust desc, then identifier_num, then record_num) and an edge that would join two
-different values of a unique namespace is refused (a "cut link", returned with its reason).
+labels every node (int_identity__nodes: records with one signature) and identifier; the
+number of passes does not depend on the graph's diameter, so 10,000-long chains cost the
+same as pairs. Components that hold two values of a unique-namespace identifier type (two
+shop accounts, two loyalty numbers...) are re-clustered with a constrained union-find:
+edges are added strongest identifier first (trust desc, then identifier, then node:
+positions in the sorted signature hashes) and an edge that would join two different
+values of a unique namespace is refused (a "cut link", returned with its reason).
 
-Output: one row per record (is_cut_link false: record_num, component_num) plus one row
-per cut link (is_cut_link true: record_num, identifier_num, cut_reason). The result is
-checked before it is returned: every kept edge joins two nodes of the same component, or
-the model fails; nothing partial is ever written.
+Output: one row per node (is_cut_link false: node_sig, component_num) plus one row per
+cut link (is_cut_link true: node_sig, identifier_sig, cut_reason). The result is checked
+before it is returned: every kept edge joins two nodes of the same component, or the
+model fails; nothing partial is ever written.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
@@ -25,18 +27,20 @@ from scipy.sparse.csgraph import connected_components
 def _constrained_union_find(
     rec: np.ndarray,
     idn: np.ndarray,
-    n_records: int,
+    n_record_nodes: int,
     trust: np.ndarray,
-    unique_type: np.ndarray,
+    unique_code: np.ndarray,
+    type_names: list[str],
 ) -> tuple[dict[int, int], list[tuple[int, int, str]]]:
     """Union-find over the given edges (record, identifier) in strength order, refusing
     unions that would put two values of one unique-namespace type in one component.
 
-    ``unique_type[i]`` is the unique-namespace type name of identifier ``i`` or ''.
+    ``unique_code[i]`` is the unique-namespace type (index into ``type_names``) of
+    identifier ``i``, or -1.
     Returns (root of every touched node, cut links)."""
     order = np.lexsort((rec, idn, -trust[idn]))
     parent: dict[int, int] = {}
-    spaces: dict[int, dict[str, int]] = {}
+    spaces: dict[int, dict[int, int]] = {}
 
     def find(x: int) -> int:
         root = x
@@ -49,20 +53,22 @@ def _constrained_union_find(
     cuts: list[tuple[int, int, str]] = []
     for k in order:
         r, i = int(rec[k]), int(idn[k])
-        node_i = n_records + i
+        node_i = n_record_nodes + i
         if r not in parent:
             parent[r] = r
             spaces[r] = {}
         if node_i not in parent:
             parent[node_i] = node_i
-            spaces[node_i] = {unique_type[i]: i} if unique_type[i] else {}
+            code = int(unique_code[i])
+            spaces[node_i] = {code: i} if code >= 0 else {}
         a, b = find(r), find(node_i)
         if a == b:
             continue
         sa, sb = spaces[a], spaces[b]
         clash = next((t for t in sa if t in sb and sa[t] != sb[t]), None)
         if clash is not None:
-            cuts.append((r, i, f"unique namespace {clash}: would join two {clash} values"))
+            name = type_names[clash]
+            cuts.append((r, i, f"unique namespace {name}: would join two {name} values"))
             continue
         if len(sa) < len(sb):
             a, b, sa, sb = b, a, sb, sa
@@ -75,45 +81,53 @@ def _constrained_union_find(
 def model(dbt, session):
     dbt.config(materialized="table")
 
-    records = dbt.ref("int_identity__records")
-    n_records = int(records.aggregate("count(*)").fetchall()[0][0])
-    guards = dbt.ref("int_identity__identifier_guards").filter("is_usable")
-    g = guards.project("identifier_num, trust, identifier_type, is_unique_namespace").fetchnumpy()
-    n_identifiers = int(
-        dbt.ref("int_identity__identifier_guards").aggregate("count(*)").fetchall()[0][0]
-    )
-    trust = np.zeros(n_identifiers, dtype=np.int64)
-    trust[g["identifier_num"]] = g["trust"]
-    unique_type = np.full(n_identifiers, "", dtype=object)
-    unique_mask = np.asarray(g["is_unique_namespace"], dtype=bool)
-    unique_type[g["identifier_num"][unique_mask]] = np.asarray(g["identifier_type"], dtype=object)[
-        unique_mask
-    ]
+    # nodes and identifiers are keyed by 64-bit signature hashes; the graph needs dense
+    # indices: position in the sorted keys (deterministic for the same input), looked up
+    # through a hash index (pandas) rather than a binary search per edge
+    nodes = dbt.ref("int_identity__nodes")
+    node_keys = np.sort(np.asarray(nodes.project("node_sig").fetchnumpy()["node_sig"], np.uint64))
+    n_record_nodes = len(node_keys)
+    usable = dbt.ref("int_identity__identifier_guards").filter("is_usable")
+    g = usable.project("identifier_sig, trust").fetchnumpy()
+    g_sig = np.asarray(g["identifier_sig"], dtype=np.uint64)
+    g_order = np.argsort(g_sig)
+    ident_keys = g_sig[g_order]
+    trust = np.asarray(g["trust"], dtype=np.int64)[g_order]
+    n_identifiers = len(ident_keys)
+    ident_index = pd.Index(ident_keys)
 
-    e = dbt.ref("int_identity__edges").fetchnumpy()
-    rec = np.asarray(e["record_num"], dtype=np.int64)
-    idn = np.asarray(e["identifier_num"], dtype=np.int64)
-    n_nodes = n_records + n_identifiers
+    # unique-namespace identifiers (shop accounts, app logins, loyalty numbers): type code
+    u = usable.filter("is_unique_namespace").project("identifier_sig, identifier_type").fetchnumpy()
+    codes, type_names = pd.factorize(np.asarray(u["identifier_type"], dtype=object), sort=True)
+    unique_code = np.full(n_identifiers, -1, dtype=np.int64)
+    unique_nodes = ident_index.get_indexer(np.asarray(u["identifier_sig"], dtype=np.uint64))
+    unique_code[unique_nodes] = codes
+
+    e = dbt.ref("int_identity__edges").project("node_sig, identifier_sig").fetchnumpy()
+    rec = pd.Index(node_keys).get_indexer(np.asarray(e["node_sig"], dtype=np.uint64))
+    idn = ident_index.get_indexer(np.asarray(e["identifier_sig"], dtype=np.uint64))
+    if (rec < 0).any() or (idn < 0).any():
+        raise RuntimeError("identity clustering: an edge names a missing node or identifier")
+    rec, idn = rec.astype(np.int64), idn.astype(np.int64)
+    n_graph = n_record_nodes + n_identifiers
 
     graph = coo_matrix(
-        (np.ones(len(rec), dtype=np.int8), (rec, n_records + idn)), shape=(n_nodes, n_nodes)
+        (np.ones(len(rec), dtype=np.int8), (rec, n_record_nodes + idn)), shape=(n_graph, n_graph)
     ).tocsr()
     _, labels = connected_components(graph, directed=False)
     labels = labels.astype(np.int64)
 
     # components holding two values of one unique-namespace type
-    unique_nodes = g["identifier_num"][unique_mask]
-    unique_types = np.asarray(g["identifier_type"], dtype=object)[unique_mask]
     cut_rows: list[tuple[int, int, str]] = []
     if len(unique_nodes):
-        type_codes = np.unique(unique_types, return_inverse=True)[1].astype(np.int64)
-        keys = labels[n_records + unique_nodes] * (type_codes.max() + 1) + type_codes
+        n_types = len(type_names)
+        keys = labels[n_record_nodes + unique_nodes] * n_types + codes
         uniq, counts = np.unique(keys, return_counts=True)
-        bad_labels = np.unique(uniq[counts > 1] // (type_codes.max() + 1))
+        bad_labels = np.unique(uniq[counts > 1] // n_types)
         if len(bad_labels):
             sel = np.isin(labels[rec], bad_labels)
             roots, cut_rows = _constrained_union_find(
-                rec[sel], idn[sel], n_records, trust, unique_type
+                rec[sel], idn[sel], n_record_nodes, trust, unique_code, list(type_names)
             )
             offset = labels.max() + 1
             for node, root in roots.items():
@@ -132,33 +146,35 @@ def model(dbt, session):
         rec_kept, idn_kept = rec, idn
 
     # never emit a partial result: every kept edge lies inside one component
-    broken = np.count_nonzero(labels[rec_kept] != labels[n_records + idn_kept])
+    broken = np.count_nonzero(labels[rec_kept] != labels[n_record_nodes + idn_kept])
     if broken:
         raise RuntimeError(f"identity clustering did not converge: {broken} edges cross components")
 
     n_cut = len(cut_rows)
     null_ints = pa.nulls(n_cut, type=pa.int64())
+    cut_nodes = node_keys[np.array([c[0] for c in cut_rows], dtype=np.int64)]
+    cut_idents = ident_keys[np.array([c[1] for c in cut_rows], dtype=np.int64)]
     return pa.table(
         {
             "is_cut_link": pa.concat_arrays(
-                [pa.array(np.zeros(n_records, dtype=bool)), pa.array(np.ones(n_cut, dtype=bool))]
-            ),
-            "record_num": pa.concat_arrays(
                 [
-                    pa.array(np.arange(n_records, dtype=np.int64)),
-                    pa.array([c[0] for c in cut_rows], type=pa.int64()),
+                    pa.array(np.zeros(n_record_nodes, dtype=bool)),
+                    pa.array(np.ones(n_cut, dtype=bool)),
                 ]
             ),
-            "component_num": pa.concat_arrays([pa.array(labels[:n_records]), null_ints]),
-            "identifier_num": pa.concat_arrays(
+            "node_sig": pa.concat_arrays(
+                [pa.array(node_keys, type=pa.uint64()), pa.array(cut_nodes, type=pa.uint64())]
+            ),
+            "component_num": pa.concat_arrays([pa.array(labels[:n_record_nodes]), null_ints]),
+            "identifier_sig": pa.concat_arrays(
                 [
-                    pa.nulls(n_records, type=pa.int64()),
-                    pa.array([c[1] for c in cut_rows], type=pa.int64()),
+                    pa.nulls(n_record_nodes, type=pa.uint64()),
+                    pa.array(cut_idents, type=pa.uint64()),
                 ]
             ),
             "cut_reason": pa.concat_arrays(
                 [
-                    pa.nulls(n_records, type=pa.string()),
+                    pa.nulls(n_record_nodes, type=pa.string()),
                     pa.array([c[2] for c in cut_rows], type=pa.string()),
                 ]
             ),

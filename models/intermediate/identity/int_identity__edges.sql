@@ -1,38 +1,49 @@
-{#- The record-identifier bipartite graph as dense integer pairs: one row per record and
-    usable identifier it carries (guards applied). Input of the clustering. -#}
+{#- The node-identifier bipartite graph as integer pairs: one row per node and usable
+    identifier it carries (guards applied), with the node's record count. Input of the
+    clustering. -#}
 
 with
 
-records as (
+nodes as {{ identity_inline() }} (
 
-    select * from {{ ref('int_identity__records') }}
-
-),
-
-identifiers as (
-
-    select * from {{ ref('int_identity__identifiers') }}
+    select * from {{ ref('int_identity__nodes') }}
 
 ),
 
 guards as (
 
     select * from {{ ref('int_identity__identifier_guards') }}
+    where is_usable
+
+),
+
+node_identifiers as (
+
+    {% for t in identity_type_names() -%}
+    select
+        node_sig,
+        n_records,
+        {{ identity_signature_hash(["'" ~ t ~ "'", 'id_' ~ t]) }} as identifier_sig
+    from nodes
+    where id_{{ t }} is not null
+    {% if not loop.last %}
+    union all
+    {% endif -%}
+    {% endfor %}
 
 ),
 
 final as (
 
     select
-        records.record_num,
-        guards.identifier_num
-    from identifiers
+        node_identifiers.node_sig,
+        guards.identifier_sig,
+        guards.identifier_type,
+        guards.is_anonymous_type,
+        node_identifiers.n_records
+    from node_identifiers
     inner join guards
-        on identifiers.identifier_type = guards.identifier_type
-        and identifiers.identifier_value = guards.identifier_value
-    inner join records
-        on identifiers.record_id = records.record_id
-    where guards.is_usable
+        on node_identifiers.identifier_sig = guards.identifier_sig
 
 )
 

@@ -11,9 +11,9 @@
 
 with
 
-clusters as (
+node_clusters as (
 
-    select * from {{ ref('int_identity__clusters') }}
+    select * from {{ ref('int_identity__node_clusters') }}
     where is_known
 
 ),
@@ -34,10 +34,11 @@ cluster_summary as (
 
     select
         cluster_key,
-        count(*) as n_records,
-        min(observed_at) as first_seen_at,
-        max(observed_at) as last_seen_at
-    from clusters
+        min(cluster_num) as cluster_num,
+        cast(sum(n_records) as {{ dbt.type_bigint() }}) as n_records,
+        min(first_observed_at) as first_seen_at,
+        max(last_observed_at) as last_seen_at
+    from node_clusters
     group by cluster_key
 
 ),
@@ -131,6 +132,7 @@ final as (
 
     select
         assigned.cluster_key,
+        cluster_summary.cluster_num,
         assigned.customer_id,
         assigned.id_seq,
         assigned.assignment,

@@ -13,9 +13,15 @@ overlap as (
 
 ),
 
-clusters as (
+records as (
 
-    select * from {{ ref('int_identity__clusters') }}
+    select * from {{ ref('int_identity__records') }}
+
+),
+
+node_clusters as (
+
+    select * from {{ ref('int_identity__node_clusters') }}
 
 ),
 
@@ -59,41 +65,50 @@ absorbed as (
 
 ),
 
+merge_nodes as (
+
+    select node_sig, cluster_key
+    from node_clusters
+    where cluster_key in (select cluster_key from absorbed)
+
+),
+
 merge_records as (
 
     select
-        clusters.cluster_key,
-        clusters.record_num,
+        merge_nodes.cluster_key,
+        records.node_sig,
         previous_assignments.customer_id as previous_customer_id
-    from clusters
+    from merge_nodes
+    inner join records
+        on merge_nodes.node_sig = records.node_sig
     left join previous_assignments
-        on clusters.record_id = previous_assignments.record_id
-    where clusters.cluster_key in (select cluster_key from absorbed)
+        on records.record_id = previous_assignments.record_id
 
 ),
 
 merge_edges as (
 
-    select
+    select distinct
         merge_records.cluster_key,
-        merge_records.record_num,
+        merge_records.node_sig,
         merge_records.previous_customer_id,
-        edges.identifier_num
+        edges.identifier_sig
     from merge_records
     inner join edges
-        on merge_records.record_num = edges.record_num
+        on merge_records.node_sig = edges.node_sig
     left join components as cut
         on cut.is_cut_link
-        and edges.record_num = cut.record_num
-        and edges.identifier_num = cut.identifier_num
-    where cut.record_num is null
+        and edges.node_sig = cut.node_sig
+        and edges.identifier_sig = cut.identifier_sig
+    where cut.node_sig is null
 
 ),
 
 -- which previous IDs each identifier touches (through their records)
 identifier_touches as (
 
-    select distinct cluster_key, identifier_num, previous_customer_id
+    select distinct cluster_key, identifier_sig, previous_customer_id
     from merge_edges
     where previous_customer_id is not null
 
@@ -104,14 +119,14 @@ direct_bridges as (
 
     select
         absorbed.merged_customer_id,
-        mine.identifier_num
+        mine.identifier_sig
     from absorbed
     inner join identifier_touches as mine
         on absorbed.cluster_key = mine.cluster_key
         and mine.previous_customer_id = absorbed.merged_customer_id
     inner join identifier_touches as other
         on mine.cluster_key = other.cluster_key
-        and mine.identifier_num = other.identifier_num
+        and mine.identifier_sig = other.identifier_sig
         and other.previous_customer_id <> absorbed.merged_customer_id
 
 ),
@@ -122,22 +137,22 @@ new_record_touches as (
 
     select
         merge_edges.cluster_key,
-        merge_edges.record_num,
-        merge_edges.identifier_num,
+        merge_edges.node_sig,
+        merge_edges.identifier_sig,
         identifier_touches.previous_customer_id
     from merge_edges
     inner join identifier_touches
         on merge_edges.cluster_key = identifier_touches.cluster_key
-        and merge_edges.identifier_num = identifier_touches.identifier_num
+        and merge_edges.identifier_sig = identifier_touches.identifier_sig
     where merge_edges.previous_customer_id is null
 
 ),
 
 bridging_new_records as (
 
-    select record_num
+    select node_sig
     from new_record_touches
-    group by record_num
+    group by node_sig
     having count(distinct previous_customer_id) > 1
 
 ),
@@ -146,13 +161,13 @@ new_record_bridges as (
 
     select
         absorbed.merged_customer_id,
-        new_record_touches.identifier_num
+        new_record_touches.identifier_sig
     from absorbed
     inner join new_record_touches
         on absorbed.cluster_key = new_record_touches.cluster_key
         and new_record_touches.previous_customer_id = absorbed.merged_customer_id
     inner join bridging_new_records
-        on new_record_touches.record_num = bridging_new_records.record_num
+        on new_record_touches.node_sig = bridging_new_records.node_sig
 
 ),
 
@@ -172,7 +187,7 @@ bridges as (
         select * from new_record_bridges
     ) as candidates
     inner join guards
-        on candidates.identifier_num = guards.identifier_num
+        on candidates.identifier_sig = guards.identifier_sig
 
 ),
 

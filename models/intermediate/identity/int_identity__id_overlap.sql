@@ -9,9 +9,15 @@
 
 with
 
-clusters as (
+records as (
 
-    select * from {{ ref('int_identity__clusters') }}
+    select * from {{ ref('int_identity__records') }}
+
+),
+
+node_clusters as (
+
+    select * from {{ ref('int_identity__node_clusters') }}
     where is_known
 
 ),
@@ -31,14 +37,16 @@ previous_registry as (
 overlap as (
 
     select
-        clusters.cluster_key,
+        node_clusters.cluster_key,
         previous_assignments.customer_id,
         count(*) as n_records,
-        min(clusters.observed_at) as part_first_seen_at
-    from clusters
-    inner join previous_assignments
-        on clusters.record_id = previous_assignments.record_id
-    group by clusters.cluster_key, previous_assignments.customer_id
+        min(records.observed_at) as part_first_seen_at
+    from previous_assignments
+    inner join records
+        on previous_assignments.record_id = records.record_id
+    inner join node_clusters
+        on records.node_sig = node_clusters.node_sig
+    group by node_clusters.cluster_key, previous_assignments.customer_id
 
 ),
 

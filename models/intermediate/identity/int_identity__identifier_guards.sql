@@ -1,19 +1,15 @@
 {#- One row per distinct identifier (type, value) with the guard decisions: blocklisted
     value or pattern (seeds identity_blocklist_values / identity_blocklist_patterns), or
     seen on more people-level keys than its type's max_people. is_usable = links records.
-    identifier_num is a dense integer (ordered by type, value) for the graph algorithms. -#}
+    identifier_sig, a 64-bit hash of (type, value), is the identifier's key in the graph
+    (checked unique here: a collision fails the build instead of gluing two values). -#}
+{%- set kinds = identity_people_kinds() %}
 
 with
 
-identifiers as (
+nodes as {{ identity_inline() }} (
 
-    select * from {{ ref('int_identity__identifiers') }}
-
-),
-
-people_keys as (
-
-    select * from {{ ref('int_identity__people_keys') }}
+    select * from {{ ref('int_identity__nodes') }}
 
 ),
 
@@ -29,72 +25,99 @@ blocklist_patterns as (
 
 ),
 
-distinct_identifiers as (
+node_identifiers as {{ identity_inline() }} (
 
+    {% for t in identity_type_names() -%}
     select
-        identifier_type,
-        identifier_value,
-        count(*) as n_records,
-        min(observed_at) as first_observed_at,
-        max(observed_at) as last_observed_at
-    from identifiers
-    group by identifier_type, identifier_value
+        {{ identity_signature_hash(["'" ~ t ~ "'", 'id_' ~ t]) }} as identifier_sig,
+        '{{ t }}' as identifier_type,
+        id_{{ t }} as identifier_value,
+        n_records,
+        first_observed_at,
+        last_observed_at,
+        {%- for k in kinds %}
+        pk_{{ k }},
+        case when pk_{{ k }} is not null then {{ identity_signature_hash(['pk_' ~ k]) }} end as pk_hash_{{ k }},
+        {%- endfor %}
+        coalesce({% for k in kinds %}pk_{{ k }}{% if not loop.last %}, {% endif %}{% endfor %}) is not null as has_people_key
+    from nodes
+    where id_{{ t }} is not null
+    {% if not loop.last %}
+    union all
+    {% endif -%}
+    {% endfor %}
 
 ),
 
-people_per_kind as (
+distinct_identifiers as (
 
     select
-        identifiers.identifier_type,
-        identifiers.identifier_value,
-        people_keys.people_key_kind,
-        count(distinct people_keys.people_key) as n_people
-    from identifiers
-    inner join people_keys
-        on identifiers.record_id = people_keys.record_id
-    group by
-        identifiers.identifier_type,
-        identifiers.identifier_value,
-        people_keys.people_key_kind
+        identifier_sig,
+        identifier_type,
+        identifier_value,
+        sum(n_records) as n_records,
+        min(first_observed_at) as first_observed_at,
+        max(last_observed_at) as last_observed_at,
+        -- at most one people key per kind unless min and max (of its hash) differ
+        ({% for k in kinds %}coalesce(min(pk_hash_{{ k }}) <> max(pk_hash_{{ k }}), false){% if not loop.last %}
+            or {% endif %}{% endfor %}) as is_shared,
+        bool_or(has_people_key) as has_people_key
+    from node_identifiers
+    group by identifier_sig, identifier_type, identifier_value
+
+),
+
+-- exact counts only where some kind has two or more keys (a few values)
+shared_people_counts as (
+
+    select
+        node_identifiers.identifier_sig,
+        greatest({% for k in kinds %}count(distinct node_identifiers.pk_{{ k }}){% if not loop.last %}, {% endif %}{% endfor %}) as n_people
+    from node_identifiers
+    where node_identifiers.identifier_sig in (
+        select identifier_sig from distinct_identifiers where is_shared
+    )
+    group by node_identifiers.identifier_sig
 
 ),
 
 people_counts as (
 
     select
-        identifier_type,
-        identifier_value,
-        max(n_people) as n_people
-    from people_per_kind
-    group by identifier_type, identifier_value
+        distinct_identifiers.*,
+        coalesce(
+            shared_people_counts.n_people,
+            case when distinct_identifiers.has_people_key then 1 else 0 end
+        ) as n_people
+    from distinct_identifiers
+    left join shared_people_counts
+        on distinct_identifiers.identifier_sig = shared_people_counts.identifier_sig
 
 ),
 
 value_hits as (
 
     select
-        distinct_identifiers.identifier_type,
-        distinct_identifiers.identifier_value,
+        distinct_identifiers.identifier_sig,
         min(blocklist_values.reason) as reason
     from distinct_identifiers
     inner join blocklist_values
         on distinct_identifiers.identifier_value = blocklist_values.identifier_value
         and blocklist_values.identifier_type in (distinct_identifiers.identifier_type, '*')
-    group by distinct_identifiers.identifier_type, distinct_identifiers.identifier_value
+    group by distinct_identifiers.identifier_sig
 
 ),
 
 pattern_hits as (
 
     select
-        distinct_identifiers.identifier_type,
-        distinct_identifiers.identifier_value,
+        distinct_identifiers.identifier_sig,
         min(blocklist_patterns.reason) as reason
     from distinct_identifiers
     inner join blocklist_patterns
         on blocklist_patterns.identifier_type in (distinct_identifiers.identifier_type, '*')
         and distinct_identifiers.identifier_value like blocklist_patterns.pattern
-    group by distinct_identifiers.identifier_type, distinct_identifiers.identifier_value
+    group by distinct_identifiers.identifier_sig
 
 ),
 
@@ -103,8 +126,9 @@ decided as (
     select
         distinct_identifiers.identifier_type,
         distinct_identifiers.identifier_value,
+        distinct_identifiers.identifier_sig,
         distinct_identifiers.n_records,
-        coalesce(people_counts.n_people, 0) as n_people,
+        distinct_identifiers.n_people,
         {{ identity_type_attribute('distinct_identifiers.identifier_type', 'max_people') }} as max_people,
         {{ identity_type_attribute('distinct_identifiers.identifier_type', 'trust', '0') }} as trust,
         {{ identity_type_attribute('distinct_identifiers.identifier_type', 'unique_namespace', 'false') }} as is_unique_namespace,
@@ -113,23 +137,18 @@ decided as (
         distinct_identifiers.last_observed_at,
         value_hits.reason as blocklist_value_reason,
         pattern_hits.reason as blocklist_pattern_reason
-    from distinct_identifiers
-    left join people_counts
-        on distinct_identifiers.identifier_type = people_counts.identifier_type
-        and distinct_identifiers.identifier_value = people_counts.identifier_value
+    from people_counts as distinct_identifiers
     left join value_hits
-        on distinct_identifiers.identifier_type = value_hits.identifier_type
-        and distinct_identifiers.identifier_value = value_hits.identifier_value
+        on distinct_identifiers.identifier_sig = value_hits.identifier_sig
     left join pattern_hits
-        on distinct_identifiers.identifier_type = pattern_hits.identifier_type
-        and distinct_identifiers.identifier_value = pattern_hits.identifier_value
+        on distinct_identifiers.identifier_sig = pattern_hits.identifier_sig
 
 ),
 
 reasoned as (
 
     select
-        row_number() over (order by identifier_type, identifier_value) - 1 as identifier_num,
+        identifier_sig,
         identifier_type,
         identifier_value,
         n_records,
@@ -155,13 +174,22 @@ reasoned as (
 
 ),
 
+collisions as (
+
+    select count(*) - count(distinct identifier_sig) as n_collisions
+    from reasoned
+
+),
+
 final as (
 
     select
-        *,
-        exclusion_reason is null as is_usable,
-        coalesce(exclusion_reason like 'blocklisted%', false) as is_blocklisted
+        reasoned.*,
+        reasoned.exclusion_reason is null as is_usable,
+        coalesce(reasoned.exclusion_reason like 'blocklisted%', false) as is_blocklisted
     from reasoned
+    cross join collisions
+    where {{ identity_fail_if('collisions.n_collisions > 0', 'int_identity__identifier_guards: two identifiers share a hash') }} is null
 
 )
 

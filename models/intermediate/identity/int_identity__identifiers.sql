@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}
 {#- Every identifier observed on every identity-bearing record, long form, generated from
     var identity_sources (identifier type -> staged column). Values are already normalised
     by staging (normalize_email, normalize_phone, ...); empty strings count as absent. -#}

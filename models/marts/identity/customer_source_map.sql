@@ -1,12 +1,19 @@
 {#- Every identity-bearing staged record of a known customer -> its one current customer
-    ID, with the identifiers that link it. Records that belong to no customer (anonymous)
+    ID, with the identifiers that link it (int_identity__node_links flags which of the
+    record's own identifier values do). Records that belong to no customer (anonymous)
     are in identity_anonymous_records; together they account for every record once. -#}
 
 with
 
-clusters as (
+records as (
 
-    select * from {{ ref('int_identity__clusters') }}
+    select * from {{ ref('int_identity__records') }}
+
+),
+
+node_clusters as (
+
+    select * from {{ ref('int_identity__node_clusters') }}
     where is_known
 
 ),
@@ -17,29 +24,44 @@ assignment as (
 
 ),
 
-links as (
+node_links as (
 
-    select * from {{ ref('int_identity__record_links') }}
+    select * from {{ ref('int_identity__node_links') }}
+
+),
+
+node_customers as (
+
+    select
+        node_clusters.node_sig,
+        assignment.customer_id
+    from node_clusters
+    inner join assignment
+        on node_clusters.cluster_num = assignment.cluster_num
 
 ),
 
 final as (
 
     select
-        clusters.record_id,
-        clusters.source_system,
-        clusters.source_table,
-        clusters.record_key,
-        assignment.customer_id,
-        clusters.observed_at,
-        clusters.is_person_record,
-        links.linked_by_identifier_types,
-        links.linked_by_identifiers
-    from clusters
-    inner join assignment
-        on clusters.cluster_key = assignment.cluster_key
-    left join links
-        on clusters.record_id = links.record_id
+        records.record_id,
+        records.source_system,
+        records.source_table,
+        records.record_key,
+        node_customers.customer_id,
+        records.observed_at,
+        records.is_person_record,
+        node_links.linked_by_identifier_types,
+        nullif(concat_ws(' | '
+            {%- for t in identity_type_names() | sort %},
+            case when node_links.links_{{ t }} then {{ dbt.concat(["'" ~ t ~ ":'", 'records.id_' ~ t]) }} end
+            {%- endfor %}
+        ), '') as linked_by_identifiers
+    from records
+    inner join node_customers
+        on records.node_sig = node_customers.node_sig
+    left join node_links
+        on records.node_sig = node_links.node_sig
 
 )
 

@@ -29,9 +29,16 @@ registry as (
 
 ),
 
-identifiers as (
+nodes as {{ identity_inline() }} (
 
-    select * from {{ ref('int_identity__identifiers') }}
+    select * from {{ ref('int_identity__nodes') }}
+
+),
+
+node_clusters as (
+
+    select * from {{ ref('int_identity__node_clusters') }}
+    where is_known
 
 ),
 
@@ -68,25 +75,60 @@ newsletter_subscribers as (
 
 ),
 
+node_customers as (
+
+    select
+        node_clusters.node_sig,
+        assignment.customer_id
+    from node_clusters
+    inner join assignment
+        on node_clusters.cluster_num = assignment.cluster_num
+
+),
+
+person_records as (
+
+    select source_system, source_table, record_key, customer_id
+    from source_map
+    where is_person_record
+
+),
+
+node_contact_points as (
+
+    {% for t in ['email', 'phone'] -%}
+    select
+        node_customers.customer_id,
+        '{{ t }}' as identifier_type,
+        nodes.id_{{ t }} as identifier_value,
+        {{ identity_signature_hash(["'" ~ t ~ "'", 'nodes.id_' ~ t]) }} as identifier_sig,
+        nodes.last_observed_at as observed_at
+    from nodes
+    inner join node_customers
+        on nodes.node_sig = node_customers.node_sig
+    where nodes.id_{{ t }} is not null
+    {% if not loop.last %}
+    union all
+    {% endif -%}
+    {% endfor %}
+
+),
+
 contact_points as (
 
     select
-        source_map.customer_id,
-        identifiers.identifier_type,
-        identifiers.identifier_value,
-        identifiers.observed_at,
+        node_contact_points.customer_id,
+        node_contact_points.identifier_type,
+        node_contact_points.identifier_value,
+        node_contact_points.observed_at,
         row_number() over (
-            partition by source_map.customer_id, identifiers.identifier_type
-            order by identifiers.observed_at desc, identifiers.identifier_value
+            partition by node_contact_points.customer_id, node_contact_points.identifier_type
+            order by node_contact_points.observed_at desc, node_contact_points.identifier_value
         ) as recency_rank
-    from identifiers
-    inner join source_map
-        on identifiers.record_id = source_map.record_id
+    from node_contact_points
     inner join guards
-        on identifiers.identifier_type = guards.identifier_type
-        and identifiers.identifier_value = guards.identifier_value
-    where identifiers.identifier_type in ('email', 'phone')
-      and not guards.is_blocklisted
+        on node_contact_points.identifier_sig = guards.identifier_sig
+    where not guards.is_blocklisted
 
 ),
 
@@ -96,6 +138,8 @@ names as (
     select
         {{ identity_record_id(s.source_system, s.source_table, s.key) }} as record_id,
         '{{ s.source_system }}' as source_system,
+        '{{ s.source_table }}' as source_table,
+        cast({{ s.key }} as {{ dbt.type_string() }}) as record_key,
         first_name,
         last_name,
         cast({{ s.observed_at }} as timestamp) as observed_at
@@ -111,12 +155,12 @@ names as (
 ranked_names as (
 
     select
-        source_map.customer_id,
+        person_records.customer_id,
         names.source_system,
         names.first_name,
         names.last_name,
         row_number() over (
-            partition by source_map.customer_id
+            partition by person_records.customer_id
             order by
                 case names.source_system
                 {%- for system in priority %}
@@ -128,15 +172,17 @@ ranked_names as (
                 names.record_id
         ) as name_rank
     from names
-    inner join source_map
-        on names.record_id = source_map.record_id
+    inner join person_records
+        on names.source_system = person_records.source_system
+        and names.source_table = person_records.source_table
+        and names.record_key = person_records.record_key
 
 ),
 
 crm_details as (
 
     select
-        source_map.customer_id,
+        person_records.customer_id,
         crm_contacts.birth_date,
         crm_contacts.street,
         crm_contacts.postal_code,
@@ -145,8 +191,10 @@ crm_details as (
         crm_contacts.updated_at,
         crm_contacts.crm_contact_id
     from crm_contacts
-    inner join source_map
-        on source_map.record_id = {{ identity_record_id('crm', 'contacts', 'crm_contacts.crm_contact_id') }}
+    inner join person_records
+        on person_records.source_system = 'crm'
+        and person_records.source_table = 'contacts'
+        and person_records.record_key = cast(crm_contacts.crm_contact_id as {{ dbt.type_string() }})
 
 ),
 
@@ -188,15 +236,17 @@ shop_countries as (
     select customer_id, country_code
     from (
         select
-            source_map.customer_id,
+            person_records.customer_id,
             shop_customers.country_code,
             row_number() over (
-                partition by source_map.customer_id
+                partition by person_records.customer_id
                 order by shop_customers.updated_at desc, shop_customers.shop_customer_id
             ) as rn
         from shop_customers
-        inner join source_map
-            on source_map.record_id = {{ identity_record_id('shop', 'customers', 'shop_customers.shop_customer_id') }}
+        inner join person_records
+            on person_records.source_system = 'shop'
+            and person_records.source_table = 'customers'
+            and person_records.record_key = cast(shop_customers.shop_customer_id as {{ dbt.type_string() }})
         where shop_customers.country_code is not null
     ) as ranked
     where rn = 1
@@ -212,7 +262,7 @@ consents as (
         status_changed_at
     from (
         select
-            source_map.customer_id,
+            person_records.customer_id,
             newsletter_subscribers.subscription_status,
             newsletter_subscribers.is_double_opt_in,
             coalesce(
@@ -221,7 +271,7 @@ consents as (
                 newsletter_subscribers.opted_in_at
             ) as status_changed_at,
             row_number() over (
-                partition by source_map.customer_id
+                partition by person_records.customer_id
                 order by
                     coalesce(
                         newsletter_subscribers.opted_out_at,
@@ -231,8 +281,10 @@ consents as (
                     newsletter_subscribers.subscriber_id
             ) as rn
         from newsletter_subscribers
-        inner join source_map
-            on source_map.record_id = {{ identity_record_id('newsletter', 'subscribers', 'newsletter_subscribers.subscriber_id') }}
+        inner join person_records
+            on person_records.source_system = 'newsletter'
+            and person_records.source_table = 'subscribers'
+            and person_records.record_key = cast(newsletter_subscribers.subscriber_id as {{ dbt.type_string() }})
     ) as ranked
     where rn = 1
 
@@ -241,15 +293,17 @@ consents as (
 record_counts as (
 
     select
-        customer_id,
-        count(*) as n_records,
+        node_customers.customer_id,
+        cast(sum(nodes.n_records) as {{ dbt.type_bigint() }}) as n_records,
         {%- for system in systems %}
-        cast(sum(case when source_system = '{{ system }}' then 1 else 0 end) as {{ dbt.type_bigint() }}) as n_{{ system }}_records,
+        cast(sum(case when nodes.source_system = '{{ system }}' then nodes.n_records else 0 end) as {{ dbt.type_bigint() }}) as n_{{ system }}_records,
         {%- endfor %}
-        min(observed_at) as first_seen_at,
-        max(observed_at) as last_seen_at
-    from source_map
-    group by customer_id
+        min(nodes.first_observed_at) as first_seen_at,
+        max(nodes.last_observed_at) as last_seen_at
+    from node_customers
+    inner join nodes
+        on node_customers.node_sig = nodes.node_sig
+    group by node_customers.customer_id
 
 ),
 

@@ -5,9 +5,15 @@
 
 with
 
-clusters as (
+records as (
 
-    select * from {{ ref('int_identity__clusters') }}
+    select * from {{ ref('int_identity__records') }}
+
+),
+
+node_clusters as (
+
+    select * from {{ ref('int_identity__node_clusters') }}
     where not is_known
 
 ),
@@ -15,14 +21,16 @@ clusters as (
 final as (
 
     select
-        record_id,
-        source_system,
-        source_table,
-        record_key,
-        cluster_key as anonymous_key,
-        observed_at,
-        anonymous_reason
-    from clusters
+        records.record_id,
+        records.source_system,
+        records.source_table,
+        records.record_key,
+        node_clusters.cluster_key as anonymous_key,
+        records.observed_at,
+        node_clusters.anonymous_reason
+    from records
+    inner join node_clusters
+        on records.node_sig = node_clusters.node_sig
 
 )
 

@@ -15,9 +15,9 @@ components as (
 
 ),
 
-records as (
+nodes as (
 
-    select * from {{ ref('int_identity__records') }}
+    select * from {{ ref('int_identity__nodes') }}
 
 ),
 
@@ -42,15 +42,15 @@ cut_links as (
         'cut_link' as audit_kind,
         guards.identifier_type,
         guards.identifier_value,
-        records.record_id,
+        nodes.first_record_id as record_id,
         components.cut_reason as reason,
         guards.n_records,
         guards.n_people
     from components
     inner join guards
-        on components.identifier_num = guards.identifier_num
-    inner join records
-        on components.record_num = records.record_num
+        on components.identifier_sig = guards.identifier_sig
+    inner join nodes
+        on components.node_sig = nodes.node_sig
     where components.is_cut_link
 
 ),

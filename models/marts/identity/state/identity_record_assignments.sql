@@ -13,16 +13,9 @@
 
 with
 
-clusters as (
+source_map as (
 
-    select * from {{ ref('int_identity__clusters') }}
-    where is_known
-
-),
-
-assignment as (
-
-    select * from {{ ref('int_identity__id_assignment') }}
+    select * from {{ ref('customer_source_map') }}
 
 ),
 
@@ -30,11 +23,9 @@ final as (
 
     select
         'current' as state_scope,
-        clusters.record_id,
-        assignment.customer_id
-    from clusters
-    inner join assignment
-        on clusters.cluster_key = assignment.cluster_key
+        record_id,
+        customer_id
+    from source_map
 
 )
 
