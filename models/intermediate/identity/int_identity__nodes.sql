@@ -94,6 +94,7 @@ final as (
         signed.source_system,
         signed.source_table,
         {{ identity_record_id_expression('signed.source_system', 'signed.source_table', 'signed.first_record_key') }} as first_record_id,
+        signed.first_record_key,
         signed.is_person_record,
         signed.n_records,
         signed.first_observed_at,

@@ -11,33 +11,15 @@ records as (
 
 ),
 
-node_clusters as (
+node_customers as (
 
-    select * from {{ ref('int_identity__node_clusters') }}
-    where is_known
-
-),
-
-assignment as (
-
-    select * from {{ ref('int_identity__id_assignment') }}
+    select * from {{ ref('int_identity__node_customers') }}
 
 ),
 
 node_links as (
 
     select * from {{ ref('int_identity__node_links') }}
-
-),
-
-node_customers as (
-
-    select
-        node_clusters.node_sig,
-        assignment.customer_id
-    from node_clusters
-    inner join assignment
-        on node_clusters.cluster_num = assignment.cluster_num
 
 ),
 

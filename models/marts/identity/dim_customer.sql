@@ -11,12 +11,6 @@
 
 with
 
-source_map as (
-
-    select * from {{ ref('customer_source_map') }}
-
-),
-
 assignment as (
 
     select * from {{ ref('int_identity__id_assignment') }}
@@ -35,10 +29,9 @@ nodes as {{ identity_inline() }} (
 
 ),
 
-node_clusters as (
+node_customers as (
 
-    select * from {{ ref('int_identity__node_clusters') }}
-    where is_known
+    select * from {{ ref('int_identity__node_customers') }}
 
 ),
 
@@ -75,22 +68,18 @@ newsletter_subscribers as (
 
 ),
 
-node_customers as (
-
-    select
-        node_clusters.node_sig,
-        assignment.customer_id
-    from node_clusters
-    inner join assignment
-        on node_clusters.cluster_num = assignment.cluster_num
-
-),
-
 person_records as (
 
-    select source_system, source_table, record_key, customer_id
-    from source_map
-    where is_person_record
+    -- a person record is always a node of its own (first_record_key = its key)
+    select
+        nodes.source_system,
+        nodes.source_table,
+        nodes.first_record_key as record_key,
+        node_customers.customer_id
+    from nodes
+    inner join node_customers
+        on nodes.node_sig = node_customers.node_sig
+    where nodes.is_person_record
 
 ),
 
