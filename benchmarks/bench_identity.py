@@ -83,40 +83,30 @@ def model_times(settings: Settings) -> dict[str, float]:
 
 
 def scipy_baseline(db: Path) -> tuple[float, int, int, int]:
-    """(seconds, nodes, edges, components) of connected_components on the built edges
-    (node and identifier keys made dense first, which is not timed)."""
+    """(best-of-three seconds, vertices, edges, components) of connected_components on
+    the built edge list: the same dense integer pairs (int_identity__edges.node_num,
+    identifier_num) and vertex count the clustering model uses; reading is not timed."""
     con = duckdb.connect(str(db), read_only=True)
     try:
         arrays = con.sql(
-            """
-            select n.node_num, i.identifier_num
-            from intermediate.int_identity__edges as e
-            inner join (
-                select node_sig, row_number() over (order by node_sig) - 1 as node_num
-                from intermediate.int_identity__nodes
-            ) as n using (node_sig)
-            inner join (
-                select identifier_sig, row_number() over (order by identifier_sig) - 1
-                    as identifier_num
-                from intermediate.int_identity__identifier_guards
-                where is_usable
-            ) as i using (identifier_sig)
-            """
+            "select node_num, identifier_num from intermediate.int_identity__edges"
         ).fetchnumpy()
         n_rec = con.sql("select count(*) from intermediate.int_identity__nodes").fetchall()
-        n_idn = con.sql(
-            "select count(*) from intermediate.int_identity__identifier_guards where is_usable"
-        )
+        n_idn = con.sql("select count(*) from intermediate.int_identity__identifier_guards")
         n_records, n_identifiers = int(n_rec[0][0]), int(n_idn.fetchall()[0][0])
     finally:
         con.close()
     rec = np.asarray(arrays["node_num"], dtype=np.int64)
     idn = np.asarray(arrays["identifier_num"], dtype=np.int64) + n_records
     n = n_records + n_identifiers
-    started = time.perf_counter()
-    graph = coo_matrix((np.ones(len(rec), dtype=np.int8), (rec, idn)), shape=(n, n)).tocsr()
-    n_comp, _ = connected_components(graph, directed=False)
-    return time.perf_counter() - started, n, len(rec), int(n_comp)
+    timings = []
+    for _ in range(3):  # best of three: the least noisy figure, and the strictest baseline
+        started = time.perf_counter()
+        graph = coo_matrix((np.ones(len(rec), dtype=np.int8), (rec, idn)), shape=(n, n)).tocsr()
+        n_comp, _ = connected_components(graph, directed=False)
+        timings.append(time.perf_counter() - started)
+        del graph
+    return min(timings), n, len(rec), int(n_comp)
 
 
 def staging_built(db: Path) -> bool:
@@ -195,7 +185,7 @@ def main() -> None:
     mem_gb = psutil.virtual_memory().total / 2**30
     print(f"\nmachine: {os.cpu_count()} cores ({cpu}), {mem_gb:.0f} GB RAM, {platform.platform()}")
     print(f"people: {args.people:,}; records: {counts}")
-    print(f"graph: {nodes:,} nodes, {edges:,} edges, {n_comp:,} components")
+    print(f"graph: {nodes:,} vertices, {edges:,} edges, {n_comp:,} components")
     print("\n| step | seconds |\n|---|---:|")
     for name, sec in sorted(times.items(), key=lambda kv: -kv[1]):
         print(f"| {name} | {sec:.1f} |")

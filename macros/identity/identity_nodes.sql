@@ -88,7 +88,7 @@
 {%- endmacro %}
 
 {#- A 64-bit hash of the given columns (nulls included): the join key from records to
-    their node. int_identity__nodes fails the build if two signatures ever share one. -#}
+    their node. int_identity__components fails the build if two signatures ever share one. -#}
 {% macro identity_signature_hash(columns) -%}
     {{ return(adapter.dispatch('identity_signature_hash', 'customer360')(columns)) }}
 {%- endmacro %}
@@ -99,19 +99,6 @@
 
 {% macro spark__identity_signature_hash(columns) -%}
     xxhash64({{ columns | join(', ') }})
-{%- endmacro %}
-
-{#- Raise a query-time error (fails the model; nothing is written) when `condition`. -#}
-{% macro identity_fail_if(condition, message) -%}
-    {{ return(adapter.dispatch('identity_fail_if', 'customer360')(condition, message)) }}
-{%- endmacro %}
-
-{% macro default__identity_fail_if(condition, message) -%}
-    case when {{ condition }} then error('{{ message }}') end
-{%- endmacro %}
-
-{% macro spark__identity_fail_if(condition, message) -%}
-    case when {{ condition }} then raise_error('{{ message }}') end
 {%- endmacro %}
 
 {#- `name as {{ identity_inline() }} (...)`: DuckDB materialises a CTE that is read more

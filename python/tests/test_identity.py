@@ -636,3 +636,20 @@ def test_reset_ids_drops_the_registry(tmp_path: Path):
     ).fetchall()
     con.close()
     assert left == [("keep_me",)]
+
+
+def test_hash_collision_stops_the_clustering():
+    """Nodes and identifiers are keyed by 64-bit hashes; a repeated hash (two different
+    signatures sharing one) must fail the clustering model instead of gluing them."""
+    import importlib.util
+
+    path = Path(__file__).parents[2] / "models/intermediate/identity/int_identity__components.py"
+    spec = importlib.util.spec_from_file_location("int_identity__components", path)
+    assert spec is not None and spec.loader is not None
+    components = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(components)
+
+    components._fail_on_repeated_keys(np.array([1, 2, 3], dtype=np.uint64), "m", "k")
+    components._fail_on_repeated_keys(np.array([], dtype=np.uint64), "m", "k")
+    with pytest.raises(RuntimeError, match=r"1 hash collision\(s\) in m\.k"):
+        components._fail_on_repeated_keys(np.array([1, 2, 2, 3], dtype=np.uint64), "m", "k")

@@ -9,6 +9,10 @@ edges are added strongest identifier first (trust desc, then identifier, then no
 positions in the sorted signature hashes) and an edge that would join two different
 values of a unique namespace is refused (a "cut link", returned with its reason).
 
+Before the graph is built, node and identifier hashes (node_sig, identifier_sig) are
+checked collision-free: the two tables hold one row per distinct signature, so a repeated
+hash means two different values share one, and the model fails.
+
 Output: one row per node (is_cut_link false: node_sig, component_num) plus one row per
 cut link (is_cut_link true: node_sig, identifier_sig, cut_reason). The result is checked
 before it is returned: every kept edge joins two nodes of the same component, or the
@@ -18,7 +22,6 @@ model fails; nothing partial is ever written.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
@@ -78,47 +81,80 @@ def _constrained_union_find(
     return {node: find(node) for node in parent}, cuts
 
 
+def _fail_on_repeated_keys(sorted_keys: np.ndarray, model_name: str, column: str) -> None:
+    """Two different signatures (or identifiers) with one 64-bit hash: fail loudly."""
+    repeated = np.count_nonzero(sorted_keys[1:] == sorted_keys[:-1])
+    if repeated:
+        raise RuntimeError(
+            f"identity clustering: {repeated} hash collision(s) in {model_name}.{column} "
+            "(two different values share a 64-bit hash); nothing was linked"
+        )
+
+
 def model(dbt, session):
     dbt.config(materialized="table")
 
-    # nodes and identifiers are keyed by 64-bit signature hashes; the graph needs dense
-    # indices: the position in the sorted keys (deterministic for the same input), given
-    # by DuckDB (a narrow window plus two parallel hash joins numbers 14M edges in ~3 s;
-    # a pandas hash lookup takes twice as long, a binary search per edge five times)
+    # vertices: every node (sorted by node_sig) and every identifier of the guards table
+    # (sorted by identifier_sig, usable or not: excluded ones simply carry no edge); the
+    # edges arrive with these dense positions (node_num, identifier_num, numbered in SQL)
     nodes = dbt.ref("int_identity__nodes")
-    usable = dbt.ref("int_identity__identifier_guards").filter("is_usable")
-    node_nums = nodes.project("node_sig, row_number() over (order by node_sig) - 1 as node_num")
-    ident_nums = usable.project(
-        "identifier_sig, row_number() over (order by identifier_sig) - 1 as ident_num, "
-        "trust, is_unique_namespace, identifier_type"
-    )
+    guards = dbt.ref("int_identity__identifier_guards")
     node_keys = np.sort(np.asarray(nodes.project("node_sig").fetchnumpy()["node_sig"], np.uint64))
     n_record_nodes = len(node_keys)
-    g = ident_nums.order("ident_num").fetchnumpy()
-    ident_keys = np.asarray(g["identifier_sig"], dtype=np.uint64)
-    trust = np.asarray(g["trust"], dtype=np.int64)
-    n_identifiers = len(ident_keys)
 
     # unique-namespace identifiers (shop accounts, app logins, loyalty numbers): type code
-    unique_nodes = np.flatnonzero(np.asarray(g["is_unique_namespace"], dtype=bool))
-    codes, type_names = pd.factorize(
-        np.asarray(g["identifier_type"], dtype=object)[unique_nodes], sort=True
+    type_names = [
+        row[0]
+        for row in guards.filter("is_unique_namespace")
+        .project("identifier_type")
+        .distinct()
+        .order("identifier_type")
+        .fetchall()
+    ]
+    codes_sql = " ".join(
+        f"when '{name.replace(chr(39), chr(39) * 2)}' then {code}"
+        for code, name in enumerate(type_names)
     )
-    unique_code = np.full(n_identifiers, -1, dtype=np.int64)
-    unique_code[unique_nodes] = codes
+    code_expr = (
+        f"case when is_unique_namespace then case identifier_type {codes_sql} end end"
+        if type_names
+        else "null"
+    )
+    g = (
+        guards.project(f"identifier_sig, trust, coalesce({code_expr}, -1) as unique_code")
+        .order("identifier_sig")
+        .fetchnumpy()
+    )
+    ident_keys = np.asarray(g["identifier_sig"], dtype=np.uint64)
+    trust = np.asarray(g["trust"], dtype=np.int64)
+    unique_code = np.asarray(g["unique_code"], dtype=np.int64)
+    unique_nodes = np.flatnonzero(unique_code >= 0)
+    codes = unique_code[unique_nodes]
+    n_identifiers = len(ident_keys)
+
+    # one row per distinct signature / identifier: a repeated hash is a collision, which
+    # stops the build here, before any cluster is formed on those keys
+    _fail_on_repeated_keys(node_keys, "int_identity__nodes", "node_sig")
+    _fail_on_repeated_keys(ident_keys, "int_identity__identifier_guards", "identifier_sig")
 
     e = (
         dbt.ref("int_identity__edges")
-        .join(node_nums, "node_sig")
-        .join(ident_nums, "identifier_sig")
-        .project("node_num, ident_num")
+        .project("node_sig, identifier_sig, node_num, identifier_num")
         .fetchnumpy()
     )
     rec = np.asarray(e["node_num"], dtype=np.int64)
-    idn = np.asarray(e["ident_num"], dtype=np.int64)
-    n_edges = dbt.ref("int_identity__edges").aggregate("count(*)").fetchall()[0][0]
-    if len(rec) != n_edges:
-        raise RuntimeError("identity clustering: an edge names a missing node or identifier")
+    idn = np.asarray(e["identifier_num"], dtype=np.int64)
+    # the numbering in SQL must agree with the sorted keys here, edge for edge
+    if len(rec) and (
+        rec.min() < 0
+        or idn.min() < 0
+        or rec.max() >= n_record_nodes
+        or idn.max() >= n_identifiers
+        or not np.array_equal(node_keys[rec], np.asarray(e["node_sig"], dtype=np.uint64))
+        or not np.array_equal(ident_keys[idn], np.asarray(e["identifier_sig"], dtype=np.uint64))
+    ):
+        raise RuntimeError("identity clustering: edge numbers disagree with the sorted keys")
+    del e
     n_graph = n_record_nodes + n_identifiers
 
     graph = coo_matrix(

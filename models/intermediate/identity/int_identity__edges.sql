@@ -1,6 +1,9 @@
 {#- The node-identifier bipartite graph as integer pairs: one row per node and usable
     identifier it carries (guards applied), with the node's record count. Input of the
-    clustering. -#}
+    clustering, which needs dense vertex numbers: node_num is the node's position among
+    all nodes sorted by node_sig, identifier_num the identifier's position among all
+    identifiers of int_identity__identifier_guards (usable or not) sorted by
+    identifier_sig. Numbering the narrow key columns here keeps wide rows out of the sort. -#}
 
 with
 
@@ -13,7 +16,24 @@ nodes as {{ identity_inline() }} (
 guards as (
 
     select * from {{ ref('int_identity__identifier_guards') }}
-    where is_usable
+
+),
+
+node_numbers as (
+
+    select
+        node_sig,
+        row_number() over (order by node_sig) - 1 as node_num
+    from nodes
+
+),
+
+identifier_numbers as (
+
+    select
+        identifier_sig,
+        row_number() over (order by identifier_sig) - 1 as identifier_num
+    from guards
 
 ),
 
@@ -38,12 +58,19 @@ final as (
     select
         node_identifiers.node_sig,
         guards.identifier_sig,
+        node_numbers.node_num,
+        identifier_numbers.identifier_num,
         guards.identifier_type,
         guards.is_anonymous_type,
         node_identifiers.n_records
     from node_identifiers
     inner join guards
         on node_identifiers.identifier_sig = guards.identifier_sig
+    inner join node_numbers
+        on node_identifiers.node_sig = node_numbers.node_sig
+    inner join identifier_numbers
+        on guards.identifier_sig = identifier_numbers.identifier_sig
+    where guards.is_usable
 
 )
 

@@ -2,7 +2,8 @@
     value or pattern (seeds identity_blocklist_values / identity_blocklist_patterns), or
     seen on more people-level keys than its type's max_people. is_usable = links records.
     identifier_sig, a 64-bit hash of (type, value), is the identifier's key in the graph
-    (checked unique here: a collision fails the build instead of gluing two values). -#}
+    (checked unique by int_identity__components before the graph is built: a collision
+    fails the build instead of gluing two values). -#}
 {%- set kinds = identity_people_kinds() %}
 
 with
@@ -174,13 +175,6 @@ reasoned as (
 
 ),
 
-collisions as (
-
-    select count(*) - count(distinct identifier_sig) as n_collisions
-    from reasoned
-
-),
-
 final as (
 
     select
@@ -188,8 +182,6 @@ final as (
         reasoned.exclusion_reason is null as is_usable,
         coalesce(reasoned.exclusion_reason like 'blocklisted%', false) as is_blocklisted
     from reasoned
-    cross join collisions
-    where {{ identity_fail_if('collisions.n_collisions > 0', 'int_identity__identifier_guards: two identifiers share a hash') }} is null
 
 )
 

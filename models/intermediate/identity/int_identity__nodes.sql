@@ -4,9 +4,11 @@
     records without any identifier are nodes of their own (node_key = record key); the
     other records of one source collapse when they carry the same values (the page views
     of one cookie, the POS receipts of one card). node_sig, a 64-bit hash of source and
-    signature, is the node's key: records compute the same hash (int_identity__records),
-    and the model fails if two different signatures ever share one, so a collision can
-    stop a build but never glue two nodes together. -#}
+    signature, is the node's key: records compute the same hash (int_identity__records).
+    Distinct signatures are one row each, so a repeated node_sig is a hash collision: the
+    clustering model (int_identity__components) checks for it before anything is keyed on
+    node_sig and fails the build, so a collision can stop a build but never glue two nodes
+    together. -#}
 {%- set sources = identity_sources() %}
 {%- set columns = identity_node_columns() %}
 
@@ -79,13 +81,6 @@ signed as (
 
 ),
 
-collisions as (
-
-    select count(*) - count(distinct node_sig) as n_collisions
-    from signed
-
-),
-
 final as (
 
     select
@@ -101,8 +96,6 @@ final as (
         signed.last_observed_at,
         {{ columns | join(',\n        ') }}
     from signed
-    cross join collisions
-    where {{ identity_fail_if('collisions.n_collisions > 0', 'int_identity__nodes: two node signatures share a hash') }} is null
 
 )
 

@@ -11,9 +11,16 @@ records as (
 
 ),
 
-node_customers as (
+node_clusters as (
 
-    select * from {{ ref('int_identity__node_customers') }}
+    select * from {{ ref('int_identity__node_clusters') }}
+    where is_known
+
+),
+
+assignment as (
+
+    select * from {{ ref('int_identity__id_assignment') }}
 
 ),
 
@@ -30,7 +37,7 @@ final as (
         records.source_system,
         records.source_table,
         records.record_key,
-        node_customers.customer_id,
+        assignment.customer_id,
         records.observed_at,
         records.is_person_record,
         node_links.linked_by_identifier_types,
@@ -40,8 +47,10 @@ final as (
             {%- endfor %}
         ), '') as linked_by_identifiers
     from records
-    inner join node_customers
-        on records.node_sig = node_customers.node_sig
+    inner join node_clusters
+        on records.node_sig = node_clusters.node_sig
+    inner join assignment
+        on node_clusters.cluster_num = assignment.cluster_num
     left join node_links
         on records.node_sig = node_links.node_sig
 

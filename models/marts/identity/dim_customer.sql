@@ -29,9 +29,10 @@ nodes as {{ identity_inline() }} (
 
 ),
 
-node_customers as (
+node_clusters as (
 
-    select * from {{ ref('int_identity__node_customers') }}
+    select * from {{ ref('int_identity__node_clusters') }}
+    where is_known
 
 ),
 
@@ -75,10 +76,10 @@ person_records as (
         nodes.source_system,
         nodes.source_table,
         nodes.first_record_key as record_key,
-        node_customers.customer_id
+        node_clusters.cluster_num
     from nodes
-    inner join node_customers
-        on nodes.node_sig = node_customers.node_sig
+    inner join node_clusters
+        on nodes.node_sig = node_clusters.node_sig
     where nodes.is_person_record
 
 ),
@@ -87,14 +88,14 @@ node_contact_points as (
 
     {% for t in ['email', 'phone'] -%}
     select
-        node_customers.customer_id,
+        node_clusters.cluster_num,
         '{{ t }}' as identifier_type,
         nodes.id_{{ t }} as identifier_value,
         {{ identity_signature_hash(["'" ~ t ~ "'", 'nodes.id_' ~ t]) }} as identifier_sig,
         nodes.last_observed_at as observed_at
     from nodes
-    inner join node_customers
-        on nodes.node_sig = node_customers.node_sig
+    inner join node_clusters
+        on nodes.node_sig = node_clusters.node_sig
     where nodes.id_{{ t }} is not null
     {% if not loop.last %}
     union all
@@ -106,12 +107,12 @@ node_contact_points as (
 contact_points as (
 
     select
-        node_contact_points.customer_id,
+        node_contact_points.cluster_num,
         node_contact_points.identifier_type,
         node_contact_points.identifier_value,
         node_contact_points.observed_at,
         row_number() over (
-            partition by node_contact_points.customer_id, node_contact_points.identifier_type
+            partition by node_contact_points.cluster_num, node_contact_points.identifier_type
             order by node_contact_points.observed_at desc, node_contact_points.identifier_value
         ) as recency_rank
     from node_contact_points
@@ -144,12 +145,12 @@ names as (
 ranked_names as (
 
     select
-        person_records.customer_id,
+        person_records.cluster_num,
         names.source_system,
         names.first_name,
         names.last_name,
         row_number() over (
-            partition by person_records.customer_id
+            partition by person_records.cluster_num
             order by
                 case names.source_system
                 {%- for system in priority %}
@@ -171,7 +172,7 @@ ranked_names as (
 crm_details as (
 
     select
-        person_records.customer_id,
+        person_records.cluster_num,
         crm_contacts.birth_date,
         crm_contacts.street,
         crm_contacts.postal_code,
@@ -189,13 +190,13 @@ crm_details as (
 
 birth_dates as (
 
-    select customer_id, birth_date
+    select cluster_num, birth_date
     from (
         select
-            customer_id,
+            cluster_num,
             birth_date,
             row_number() over (
-                partition by customer_id order by updated_at desc, crm_contact_id
+                partition by cluster_num order by updated_at desc, crm_contact_id
             ) as rn
         from crm_details
         where birth_date is not null
@@ -206,12 +207,12 @@ birth_dates as (
 
 addresses as (
 
-    select customer_id, street, postal_code, city, country_code
+    select cluster_num, street, postal_code, city, country_code
     from (
         select
             crm_details.*,
             row_number() over (
-                partition by customer_id order by updated_at desc, crm_contact_id
+                partition by cluster_num order by updated_at desc, crm_contact_id
             ) as rn
         from crm_details
         where street is not null or postal_code is not null or city is not null
@@ -222,13 +223,13 @@ addresses as (
 
 shop_countries as (
 
-    select customer_id, country_code
+    select cluster_num, country_code
     from (
         select
-            person_records.customer_id,
+            person_records.cluster_num,
             shop_customers.country_code,
             row_number() over (
-                partition by person_records.customer_id
+                partition by person_records.cluster_num
                 order by shop_customers.updated_at desc, shop_customers.shop_customer_id
             ) as rn
         from shop_customers
@@ -245,13 +246,13 @@ shop_countries as (
 consents as (
 
     select
-        customer_id,
+        cluster_num,
         subscription_status,
         is_double_opt_in,
         status_changed_at
     from (
         select
-            person_records.customer_id,
+            person_records.cluster_num,
             newsletter_subscribers.subscription_status,
             newsletter_subscribers.is_double_opt_in,
             coalesce(
@@ -260,7 +261,7 @@ consents as (
                 newsletter_subscribers.opted_in_at
             ) as status_changed_at,
             row_number() over (
-                partition by person_records.customer_id
+                partition by person_records.cluster_num
                 order by
                     coalesce(
                         newsletter_subscribers.opted_out_at,
@@ -282,17 +283,15 @@ consents as (
 record_counts as (
 
     select
-        node_customers.customer_id,
-        cast(sum(nodes.n_records) as {{ dbt.type_bigint() }}) as n_records,
+        cluster_num,
+        cast(sum(n_records) as {{ dbt.type_bigint() }}) as n_records,
         {%- for system in systems %}
-        cast(sum(case when nodes.source_system = '{{ system }}' then nodes.n_records else 0 end) as {{ dbt.type_bigint() }}) as n_{{ system }}_records,
+        cast(sum(case when source_system = '{{ system }}' then n_records else 0 end) as {{ dbt.type_bigint() }}) as n_{{ system }}_records,
         {%- endfor %}
-        min(nodes.first_observed_at) as first_seen_at,
-        max(nodes.last_observed_at) as last_seen_at
-    from node_customers
-    inner join nodes
-        on node_customers.node_sig = nodes.node_sig
-    group by node_customers.customer_id
+        min(first_observed_at) as first_seen_at,
+        max(last_observed_at) as last_seen_at
+    from node_clusters
+    group by cluster_num
 
 ),
 
@@ -326,28 +325,28 @@ final as (
         registry.split_from_customer_id
     from assignment
     inner join record_counts
-        on assignment.customer_id = record_counts.customer_id
+        on assignment.cluster_num = record_counts.cluster_num
     inner join registry
         on assignment.customer_id = registry.customer_id
     left join contact_points as emails
-        on assignment.customer_id = emails.customer_id
+        on assignment.cluster_num = emails.cluster_num
         and emails.identifier_type = 'email'
         and emails.recency_rank = 1
     left join contact_points as phones
-        on assignment.customer_id = phones.customer_id
+        on assignment.cluster_num = phones.cluster_num
         and phones.identifier_type = 'phone'
         and phones.recency_rank = 1
     left join ranked_names
-        on assignment.customer_id = ranked_names.customer_id
+        on assignment.cluster_num = ranked_names.cluster_num
         and ranked_names.name_rank = 1
     left join birth_dates
-        on assignment.customer_id = birth_dates.customer_id
+        on assignment.cluster_num = birth_dates.cluster_num
     left join addresses
-        on assignment.customer_id = addresses.customer_id
+        on assignment.cluster_num = addresses.cluster_num
     left join shop_countries
-        on assignment.customer_id = shop_countries.customer_id
+        on assignment.cluster_num = shop_countries.cluster_num
     left join consents
-        on assignment.customer_id = consents.customer_id
+        on assignment.cluster_num = consents.cluster_num
 
 )
 
