@@ -8,13 +8,13 @@ with
 erased_counts as (
 
     {% for source_table in rules.keys() | sort -%}
-        {%- set system, table = source_table.split('.') %}
-        select
-            '{{ source_table }}' as source_table,
-            count(*) as erased_rows
-        from {{ source(system, table) }}
-        where {{ privacy_is_erased(system, table) }}
-        {% if not loop.last %}union all{% endif %}
+    {%- set system, table = source_table.split('.') %}
+    select
+        '{{ source_table }}' as source_table,
+        count(*) as erased_rows
+    from {{ source(system, table) }}
+    where {{ privacy_is_erased(system, table) }}
+    {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 
 ),

@@ -28,11 +28,10 @@ without_valid_consent as (
         'no granted consent at the audience date' as problem
     from audience
     left join consent
-        on
-            audience.customer_id = consent.customer_id
-            and consent.purpose = 'newsletter'
-            and audience.audience_at >= consent.valid_from
-            and (consent.valid_to is null or audience.audience_at < consent.valid_to)
+        on audience.customer_id = consent.customer_id
+        and consent.purpose = 'newsletter'
+        and audience.audience_at >= consent.valid_from
+        and (consent.valid_to is null or audience.audience_at < consent.valid_to)
     where consent.has_valid_consent is distinct from true
 
 ),

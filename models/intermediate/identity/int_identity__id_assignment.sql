@@ -59,8 +59,8 @@ split_origins as (
         select
             overlap.*,
             row_number() over (
-                partition by cluster_key
-                order by n_records desc, part_first_seen_at asc, customer_id asc
+                partition by overlap.cluster_key
+                order by overlap.n_records desc, overlap.part_first_seen_at asc, overlap.customer_id asc
             ) as origin_rank
         from overlap
     ) as ranked
@@ -81,7 +81,7 @@ kept as (
         home_candidates.customer_id,
         home_candidates.id_seq,
         cast(null as {{ dbt.type_string() }}) as split_from_customer_id,
-        'kept' as assignment
+        'kept' as assignment_kind
     from cluster_summary
     inner join home_candidates
         on cluster_summary.cluster_key = home_candidates.cluster_key
@@ -114,7 +114,7 @@ minted as (
         max_seq.max_id_seq + unhomed.new_rank as id_seq,
         unhomed.split_from_customer_id,
         case when unhomed.split_from_customer_id is null then 'minted' else 'minted_split' end
-            as assignment
+            as assignment_kind
     from unhomed
     cross join max_seq
 
@@ -135,7 +135,7 @@ final as (
         cluster_summary.cluster_num,
         assigned.customer_id,
         assigned.id_seq,
-        assigned.assignment,
+        assigned.assignment_kind,
         assigned.split_from_customer_id,
         cluster_summary.n_records,
         cluster_summary.first_seen_at,

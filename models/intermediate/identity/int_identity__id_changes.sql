@@ -30,7 +30,7 @@ changed as (
     left join previous_registry
         on registry.customer_id = previous_registry.customer_id
     where previous_registry.customer_id is null
-       or previous_registry.status <> registry.status
+        or previous_registry.status <> registry.status
 
 ),
 

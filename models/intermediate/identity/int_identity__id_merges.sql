@@ -45,7 +45,10 @@ guards as (
 
 previous_assignments as (
 
-    {{ identity_previous_state('identity_record_assignments', {'record_id': dbt.type_string(), 'customer_id': dbt.type_string()}) }}
+    {{ identity_previous_state(
+        'identity_record_assignments',
+        {'record_id': dbt.type_string(), 'customer_id': dbt.type_string()},
+    ) }}
 
 ),
 
@@ -61,15 +64,17 @@ absorbed as (
         and survivor.is_home
         and survivor.survivor_rank = 1
     where merged.is_home
-      and merged.survivor_rank > 1
+        and merged.survivor_rank > 1
 
 ),
 
 merge_nodes as (
 
-    select node_sig, cluster_key
+    select
+        node_clusters.node_sig,
+        node_clusters.cluster_key
     from node_clusters
-    where cluster_key in (select cluster_key from absorbed)
+    where node_clusters.cluster_key in (select absorbed.cluster_key from absorbed)
 
 ),
 
@@ -108,7 +113,10 @@ merge_edges as (
 -- which previous IDs each identifier touches (through their records)
 identifier_touches as (
 
-    select distinct cluster_key, identifier_sig, previous_customer_id
+    select distinct
+        cluster_key,
+        identifier_sig,
+        previous_customer_id
     from merge_edges
     where previous_customer_id is not null
 
@@ -123,11 +131,11 @@ direct_bridges as (
     from absorbed
     inner join identifier_touches as mine
         on absorbed.cluster_key = mine.cluster_key
-        and mine.previous_customer_id = absorbed.merged_customer_id
+        and absorbed.merged_customer_id = mine.previous_customer_id
     inner join identifier_touches as other
         on mine.cluster_key = other.cluster_key
         and mine.identifier_sig = other.identifier_sig
-        and other.previous_customer_id <> absorbed.merged_customer_id
+        and absorbed.merged_customer_id <> other.previous_customer_id
 
 ),
 
@@ -165,7 +173,7 @@ new_record_bridges as (
     from absorbed
     inner join new_record_touches
         on absorbed.cluster_key = new_record_touches.cluster_key
-        and new_record_touches.previous_customer_id = absorbed.merged_customer_id
+        and absorbed.merged_customer_id = new_record_touches.previous_customer_id
     inner join bridging_new_records
         on new_record_touches.node_sig = bridging_new_records.node_sig
 
@@ -179,7 +187,7 @@ bridges as (
         guards.identifier_value,
         row_number() over (
             partition by candidates.merged_customer_id
-            order by guards.trust desc, guards.identifier_type, guards.identifier_value
+            order by guards.trust desc, guards.identifier_type asc, guards.identifier_value asc
         ) as bridge_rank
     from (
         select * from direct_bridges

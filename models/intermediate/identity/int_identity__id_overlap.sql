@@ -24,7 +24,10 @@ node_clusters as (
 
 previous_assignments as (
 
-    {{ identity_previous_state('identity_record_assignments', {'record_id': dbt.type_string(), 'customer_id': dbt.type_string()}) }}
+    {{ identity_previous_state(
+        'identity_record_assignments',
+        {'record_id': dbt.type_string(), 'customer_id': dbt.type_string()},
+    ) }}
 
 ),
 
@@ -78,10 +81,10 @@ final as (
         part_first_seen_at,
         is_home,
         case when is_home then
-            row_number() over (
-                partition by cluster_key, is_home
-                order by first_seen_at asc, id_seq asc
-            )
+                row_number() over (
+                    partition by cluster_key, is_home
+                    order by first_seen_at asc, id_seq asc
+                )
         end as survivor_rank
     from with_registry
 

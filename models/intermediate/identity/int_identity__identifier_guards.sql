@@ -40,7 +40,11 @@ node_identifiers as {{ identity_inline() }} (
         pk_{{ k }},
         case when pk_{{ k }} is not null then {{ identity_signature_hash(['pk_' ~ k]) }} end as pk_hash_{{ k }},
         {%- endfor %}
-        coalesce({% for k in kinds %}pk_{{ k }}{% if not loop.last %}, {% endif %}{% endfor %}) is not null as has_people_key
+        coalesce(
+            {% for k in kinds %}pk_{{ k }}{% if not loop.last %},
+            {% endif %}{% endfor %}
+        ) is not null
+            as has_people_key
     from nodes
     where id_{{ t }} is not null
     {% if not loop.last %}
@@ -60,8 +64,10 @@ distinct_identifiers as (
         min(first_observed_at) as first_observed_at,
         max(last_observed_at) as last_observed_at,
         -- at most one people key per kind unless min and max (of its hash) differ
-        ({% for k in kinds %}coalesce(min(pk_hash_{{ k }}) <> max(pk_hash_{{ k }}), false){% if not loop.last %}
-            or {% endif %}{% endfor %}) as is_shared,
+        (
+            {% for k in kinds %}coalesce(min(pk_hash_{{ k }}) <> max(pk_hash_{{ k }}), false){% if not loop.last %}
+            or {% endif %}{% endfor %}
+        ) as is_shared,
         bool_or(has_people_key) as has_people_key
     from node_identifiers
     group by identifier_sig, identifier_type, identifier_value
@@ -73,11 +79,16 @@ shared_people_counts as (
 
     select
         node_identifiers.identifier_sig,
-        greatest({% for k in kinds %}count(distinct node_identifiers.pk_{{ k }}){% if not loop.last %}, {% endif %}{% endfor %}) as n_people
+        greatest(
+            {% for k in kinds %}count(distinct node_identifiers.pk_{{ k }}){% if not loop.last %},
+            {% endif %}{% endfor %}
+        ) as n_people
     from node_identifiers
     where node_identifiers.identifier_sig in (
-        select identifier_sig from distinct_identifiers where is_shared
-    )
+            select distinct_identifiers.identifier_sig
+            from distinct_identifiers
+            where distinct_identifiers.is_shared
+        )
     group by node_identifiers.identifier_sig
 
 ),
@@ -132,8 +143,10 @@ decided as (
         distinct_identifiers.n_people,
         {{ identity_type_attribute('distinct_identifiers.identifier_type', 'max_people') }} as max_people,
         {{ identity_type_attribute('distinct_identifiers.identifier_type', 'trust', '0') }} as trust,
-        {{ identity_type_attribute('distinct_identifiers.identifier_type', 'unique_namespace', 'false') }} as is_unique_namespace,
-        {{ identity_type_attribute('distinct_identifiers.identifier_type', 'anonymous', 'false') }} as is_anonymous_type,
+        {{ identity_type_attribute('distinct_identifiers.identifier_type', 'unique_namespace', 'false') }}
+            as is_unique_namespace,
+        {{ identity_type_attribute('distinct_identifiers.identifier_type', 'anonymous', 'false') }}
+            as is_anonymous_type,
         distinct_identifiers.first_observed_at,
         distinct_identifiers.last_observed_at,
         value_hits.reason as blocklist_value_reason,

@@ -30,7 +30,7 @@ observed as (
         cast({{ s.observed_at }} as timestamp) as observed_at
     from {{ s.model }}
     where {{ column }} is not null
-      and trim(cast({{ column }} as {{ dbt.type_string() }})) <> ''
+        and trim(cast({{ column }} as {{ dbt.type_string() }})) <> ''
     {% if not (outer_last and loop.last) %}
     union all
     {% endif -%}

@@ -38,7 +38,10 @@ node_components as (
         nodes.n_records,
         nodes.first_observed_at,
         nodes.last_observed_at,
-        coalesce({% for t in identity_type_names() %}nodes.id_{{ t }}{% if not loop.last %}, {% endif %}{% endfor %}) is not null
+        coalesce(
+            {% for t in identity_type_names() %}nodes.id_{{ t }}{% if not loop.last %},
+            {% endif %}{% endfor %}
+        ) is not null
             as has_identifier
     from nodes
     inner join components
@@ -49,7 +52,9 @@ node_components as (
 
 cut_links as (
 
-    select node_sig, identifier_sig
+    select
+        node_sig,
+        identifier_sig
     from components
     where is_cut_link
 

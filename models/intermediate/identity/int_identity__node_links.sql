@@ -14,7 +14,9 @@ edges as (
 
 cut_links as (
 
-    select node_sig, identifier_sig
+    select
+        node_sig,
+        identifier_sig
     from {{ ref('int_identity__components') }}
     where is_cut_link
 
@@ -58,7 +60,8 @@ final as (
 
     select
         node_sig,
-        concat_ws(','
+        concat_ws(
+            ','
             {%- for t in types %},
             case when links_{{ t }} then '{{ t }}' end
             {%- endfor %}

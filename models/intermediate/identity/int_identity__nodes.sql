@@ -62,7 +62,9 @@ unioned as (
         last_observed_at,
         first_record_key,
         {%- for c in columns %}
-        {% if c in present %}{{ c }}{% else %}cast(null as {{ dbt.type_string() }}) as {{ c }}{% endif %}{% if not loop.last %},{% endif %}
+        {% if c in present %}{{ c }}{% else %}cast(null as {{ dbt.type_string() }})
+            as {{ c }}{% endif %}{% if not loop.last %},
+        {% endif %}
         {%- endfor %}
     from {{ s.model }}_nodes
     {% if not loop.last %}
@@ -88,7 +90,9 @@ final as (
         signed.source_index,
         signed.source_system,
         signed.source_table,
-        {{ identity_record_id_expression('signed.source_system', 'signed.source_table', 'signed.first_record_key') }} as first_record_id,
+        {{ identity_record_id_expression(
+            'signed.source_system', 'signed.source_table', 'signed.first_record_key'
+        ) }} as first_record_id,
         signed.first_record_key,
         signed.is_person_record,
         signed.n_records,

@@ -20,7 +20,7 @@ assignment as (
 
 ),
 
-merges as (
+id_merges as (
 
     select * from {{ ref('int_identity__id_merges') }}
 
@@ -32,23 +32,23 @@ fates as (
         previous_registry.customer_id,
         case
             when kept.customer_id is not null then 'active'
-            when merges.merged_customer_id is not null then 'merged'
+            when id_merges.merged_customer_id is not null then 'merged'
             else 'retired'
         end as new_status,
         case
             when kept.customer_id is not null then previous_registry.customer_id
-            when merges.merged_customer_id is not null then merges.survivor_customer_id
+            when id_merges.merged_customer_id is not null then id_merges.survivor_customer_id
         end as new_current_customer_id,
         kept.first_seen_at as cluster_first_seen_at,
-        merges.survivor_customer_id,
-        merges.merge_identifier_type,
-        merges.merge_identifier_value
+        id_merges.survivor_customer_id,
+        id_merges.merge_identifier_type,
+        id_merges.merge_identifier_value
     from previous_registry
     left join assignment as kept
         on previous_registry.customer_id = kept.customer_id
-        and kept.assignment = 'kept'
-    left join merges
-        on previous_registry.customer_id = merges.merged_customer_id
+        and kept.assignment_kind = 'kept'
+    left join id_merges
+        on previous_registry.customer_id = id_merges.merged_customer_id
     where previous_registry.status = 'active'
 
 ),
@@ -95,20 +95,20 @@ updated_previous as (
 minted as (
 
     select
-        customer_id,
-        id_seq,
+        assignment.customer_id,
+        assignment.id_seq,
         'active' as status,
-        customer_id as current_customer_id,
-        first_seen_at,
+        assignment.customer_id as current_customer_id,
+        assignment.first_seen_at,
         {{ identity_build_at() }} as minted_at,
-        split_from_customer_id,
+        assignment.split_from_customer_id,
         cast(null as {{ dbt.type_string() }}) as merged_into_customer_id,
         cast(null as {{ dbt.type_string() }}) as merge_identifier_type,
         cast(null as {{ dbt.type_string() }}) as merge_identifier_value,
         {{ identity_build_at() }} as valid_from,
         cast(null as {{ dbt.type_timestamp() }}) as valid_to
     from assignment
-    where assignment in ('minted', 'minted_split')
+    where assignment.assignment_kind in ('minted', 'minted_split')
 
 ),
 

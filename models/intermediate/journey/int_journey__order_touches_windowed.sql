@@ -53,10 +53,9 @@ touches_in_window as (
         marketing_touches.campaign
     from attributable_orders
     inner join marketing_touches
-        on
-            attributable_orders.customer_id = marketing_touches.customer_id
-            and attributable_orders.ordered_at >= marketing_touches.touched_at
-            and attributable_orders.ordered_at <= {{ dbt.dateadd(
+        on attributable_orders.customer_id = marketing_touches.customer_id
+        and attributable_orders.ordered_at >= marketing_touches.touched_at
+        and attributable_orders.ordered_at <= {{ dbt.dateadd(
                 'day', var('attribution_lookback_days'), 'marketing_touches.touched_at'
             ) }}
 ),

@@ -79,13 +79,11 @@ events_with_neighbour_logins as (
         previous_logins.login_customer_id as previous_login_customer_id
     from events_numbered
     left join cookie_logins as next_logins
-        on
-            events_numbered.cookie_id = next_logins.cookie_id
-            and events_numbered.logins_so_far + 1 = next_logins.login_number
+        on events_numbered.cookie_id = next_logins.cookie_id
+        and events_numbered.logins_so_far + 1 = next_logins.login_number
     left join cookie_logins as previous_logins
-        on
-            events_numbered.cookie_id = previous_logins.cookie_id
-            and events_numbered.logins_so_far = previous_logins.login_number
+        on events_numbered.cookie_id = previous_logins.cookie_id
+        and events_numbered.logins_so_far = previous_logins.login_number
 ),
 
 final as (

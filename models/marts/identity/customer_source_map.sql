@@ -41,7 +41,8 @@ final as (
         records.observed_at,
         records.is_person_record,
         node_links.linked_by_identifier_types,
-        nullif(concat_ws(' | '
+        nullif(concat_ws(
+            ' | '
             {%- for t in identity_type_names() | sort %},
             case when node_links.links_{{ t }} then {{ dbt.concat(["'" ~ t ~ ":'", 'records.id_' ~ t]) }} end
             {%- endfor %}

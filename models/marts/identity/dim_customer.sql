@@ -5,8 +5,7 @@
     the most recently updated CRM contact that has them; country: CRM, else shop account;
     consent: the newsletter subscription changed last. -#}
 {%- set sources = identity_sources() %}
-{%- set systems = [] %}
-{%- for s in sources %}{% if s.source_system not in systems %}{% do systems.append(s.source_system) %}{% endif %}{% endfor %}
+{%- set systems = sources | map(attribute='source_system') | unique | list %}
 {%- set priority = var('identity_name_source_priority') %}
 
 with
@@ -113,7 +112,7 @@ contact_points as (
         node_contact_points.observed_at,
         row_number() over (
             partition by node_contact_points.cluster_num, node_contact_points.identifier_type
-            order by node_contact_points.observed_at desc, node_contact_points.identifier_value
+            order by node_contact_points.observed_at desc, node_contact_points.identifier_value asc
         ) as recency_rank
     from node_contact_points
     inner join guards
@@ -153,13 +152,13 @@ ranked_names as (
             partition by person_records.cluster_num
             order by
                 case names.source_system
-                {%- for system in priority %}
+                    {%- for system in priority %}
                     when '{{ system }}' then {{ loop.index }}
-                {%- endfor %}
+                    {%- endfor %}
                     else {{ priority | length + 1 }}
                 end,
                 names.observed_at desc,
-                names.record_id
+                names.record_id asc
         ) as name_rank
     from names
     inner join person_records
@@ -190,13 +189,15 @@ crm_details as (
 
 birth_dates as (
 
-    select cluster_num, birth_date
+    select
+        cluster_num,
+        birth_date
     from (
         select
             cluster_num,
             birth_date,
             row_number() over (
-                partition by cluster_num order by updated_at desc, crm_contact_id
+                partition by cluster_num order by updated_at desc, crm_contact_id asc
             ) as rn
         from crm_details
         where birth_date is not null
@@ -207,15 +208,21 @@ birth_dates as (
 
 addresses as (
 
-    select cluster_num, street, postal_code, city, country_code
+    select
+        cluster_num,
+        street,
+        postal_code,
+        city,
+        country_code
     from (
         select
             crm_details.*,
             row_number() over (
-                partition by cluster_num order by updated_at desc, crm_contact_id
+                partition by crm_details.cluster_num
+                order by crm_details.updated_at desc, crm_details.crm_contact_id asc
             ) as rn
         from crm_details
-        where street is not null or postal_code is not null or city is not null
+        where crm_details.street is not null or crm_details.postal_code is not null or crm_details.city is not null
     ) as ranked
     where rn = 1
 
@@ -223,14 +230,16 @@ addresses as (
 
 shop_countries as (
 
-    select cluster_num, country_code
+    select
+        cluster_num,
+        country_code
     from (
         select
             person_records.cluster_num,
             shop_customers.country_code,
             row_number() over (
                 partition by person_records.cluster_num
-                order by shop_customers.updated_at desc, shop_customers.shop_customer_id
+                order by shop_customers.updated_at desc, shop_customers.shop_customer_id asc
             ) as rn
         from shop_customers
         inner join person_records
@@ -286,7 +295,8 @@ record_counts as (
         cluster_num,
         cast(sum(n_records) as {{ dbt.type_bigint() }}) as n_records,
         {%- for system in systems %}
-        cast(sum(case when source_system = '{{ system }}' then n_records else 0 end) as {{ dbt.type_bigint() }}) as n_{{ system }}_records,
+        cast(sum(case when source_system = '{{ system }}' then n_records else 0 end) as {{ dbt.type_bigint() }})
+            as n_{{ system }}_records,
         {%- endfor %}
         min(first_observed_at) as first_seen_at,
         max(last_observed_at) as last_seen_at

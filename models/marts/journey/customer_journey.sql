@@ -51,8 +51,8 @@ as_of as (
             cast('{{ var("journey_as_of_date") }}' as {{ dbt.type_timestamp() }})
                 as journey_as_of
     {% else %}
-        select max(occurred_at) as journey_as_of
-        from touchpoints
+    select max(occurred_at) as journey_as_of
+    from touchpoints
     {% endif %}
 ),
 
@@ -63,10 +63,9 @@ signups as (
         shop_accounts.created_at as signed_up_at
     from shop_accounts
     inner join customer_source_map
-        on
-            customer_source_map.source_system = 'shop'
-            and customer_source_map.source_table = 'customers'
-            and shop_accounts.shop_customer_id = customer_source_map.record_key
+        on customer_source_map.source_system = 'shop'
+        and customer_source_map.source_table = 'customers'
+        and shop_accounts.shop_customer_id = customer_source_map.record_key
     union all
     select
         customer_source_map.customer_id,
@@ -74,10 +73,9 @@ signups as (
         app_accounts.created_at as signed_up_at
     from app_accounts
     inner join customer_source_map
-        on
-            customer_source_map.source_system = 'app'
-            and customer_source_map.source_table = 'users'
-            and app_accounts.app_login_id = customer_source_map.record_key
+        on customer_source_map.source_system = 'app'
+        and customer_source_map.source_table = 'users'
+        and app_accounts.app_login_id = customer_source_map.record_key
     union all
     select
         customer_source_map.customer_id,
@@ -85,10 +83,9 @@ signups as (
         newsletter_subscriptions.opted_in_at as signed_up_at
     from newsletter_subscriptions
     inner join customer_source_map
-        on
-            customer_source_map.source_system = 'newsletter'
-            and customer_source_map.source_table = 'subscribers'
-            and newsletter_subscriptions.subscriber_id = customer_source_map.record_key
+        on customer_source_map.source_system = 'newsletter'
+        and customer_source_map.source_table = 'subscribers'
+        and newsletter_subscriptions.subscriber_id = customer_source_map.record_key
     union all
     select
         customer_source_map.customer_id,
@@ -96,10 +93,9 @@ signups as (
         loyalty_memberships.enrolled_at as signed_up_at
     from loyalty_memberships
     inner join customer_source_map
-        on
-            customer_source_map.source_system = 'loyalty'
-            and customer_source_map.source_table = 'members'
-            and loyalty_memberships.loyalty_number = customer_source_map.record_key
+        on customer_source_map.source_system = 'loyalty'
+        and customer_source_map.source_table = 'members'
+        and loyalty_memberships.loyalty_number = customer_source_map.record_key
 ),
 
 first_signups as (

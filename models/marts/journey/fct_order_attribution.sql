@@ -174,9 +174,8 @@ final as (
         ) as time_decay_credit_base
     from weights
     inner join credits_pivoted
-        on
-            weights.order_id = credits_pivoted.order_id
-            and weights.touch_position = credits_pivoted.touch_position
+        on weights.order_id = credits_pivoted.order_id
+        and weights.touch_position = credits_pivoted.touch_position
 )
 
 select * from final

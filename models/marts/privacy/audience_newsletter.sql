@@ -36,7 +36,7 @@ audience_date as (
 
     select
         {% if as_of %}cast('{{ as_of }}' as timestamp){% else %}
-            cast({{ dbt.current_timestamp() }} as timestamp)
+        cast({{ dbt.current_timestamp() }} as timestamp)
         {% endif %}
             as audience_at
 
@@ -104,9 +104,8 @@ final as (
         consented.audience_at
     from consented
     inner join sendable
-        on
-            consented.customer_id = sendable.customer_id
-            and sendable.address_rank = 1
+        on consented.customer_id = sendable.customer_id
+        and sendable.address_rank = 1
 
 )
 

@@ -31,15 +31,15 @@ subscriber_events as (
         ('opt_in', 'opted_in_at'), ('double_opt_in', 'confirmed_at'), ('opt_out', 'opted_out_at'),
     ] %}
     {% for event_type, column in subscriber_event_columns %}
-        select
-            subscriber_id,
-            '{{ event_type }}' as consent_event_type,
-            {{ column }} as occurred_at,
-            'newsletter.subscribers' as source_table,
-            subscriber_id as source_record_key
-        from subscribers
-        where {{ column }} is not null
-        {% if not loop.last %}union all{% endif %}
+    select
+        subscriber_id,
+        '{{ event_type }}' as consent_event_type,
+        {{ column }} as occurred_at,
+        'newsletter.subscribers' as source_table,
+        subscriber_id as source_record_key
+    from subscribers
+    where {{ column }} is not null
+    {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 
 ),

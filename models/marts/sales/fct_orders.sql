@@ -107,9 +107,9 @@ orders_sequenced as (
         case
             when is_purchase and customer_id is not null
                 then row_number() over (
-                    partition by customer_id, is_purchase
-                    order by ordered_at, order_id
-                )
+                        partition by customer_id, is_purchase
+                        order by ordered_at, order_id
+                    )
         end as customer_purchase_number
     from orders_flagged
 ),

@@ -5,7 +5,9 @@ exchange_rates as (
 ),
 
 base_rate as (
-    select rate_month, eur_per_unit as base_eur_per_unit
+    select
+        rate_month,
+        eur_per_unit as base_eur_per_unit
     from exchange_rates
     where currency_code = '{{ var("base_currency", "EUR") | upper }}'
 ),

@@ -13,7 +13,8 @@ keyed as (
     select
         *,
         {{ normalize_loyalty_number('loyalty_number') }} as _key,
-        {{ raw_row_fingerprint(raw_cols, 'loyalty_number', normalize_loyalty_number('loyalty_number')) }} as _fingerprint
+        {{ raw_row_fingerprint(raw_cols, 'loyalty_number', normalize_loyalty_number('loyalty_number')) }}
+            as _fingerprint
     from source
 ),
 

@@ -35,7 +35,7 @@ with_rates as (
     select
         typed.*,
         exchange_rates.rate_to_base as _rate_to_base,
-        typed._currency in (select currency_code from exchange_rates) as _is_known_currency
+        typed._currency in (select known_rates.currency_code from exchange_rates as known_rates) as _is_known_currency
     from typed
     left join exchange_rates
         on typed._currency = exchange_rates.currency_code
