@@ -6,8 +6,8 @@ bash scripts/bootstrap.sh
 export GX_ANALYTICS_ENABLED=false
 source .venv/bin/activate
 echo "== ruff"
-ruff check python benchmarks
-ruff format --check python benchmarks
+ruff check python benchmarks models
+ruff format --check python benchmarks models
 echo "== dbt parse (deprecations are errors)"
 C360_BUILD_DB=":memory:" dbt parse --quiet --warn-error-options '{"error": ["Deprecations"]}'
 echo "== sqlfluff (dbt templater, offline: target lint is an in-memory DuckDB)"

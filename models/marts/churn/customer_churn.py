@@ -18,7 +18,7 @@ from __future__ import annotations
 import pandas as pd
 import pyarrow as pa
 
-from customer360 import churn, clv
+from customer360 import churn, mart_inputs
 
 SCHEMA = pa.schema(
     [
@@ -43,19 +43,6 @@ SCHEMA = pa.schema(
 )
 
 
-def _is_set(value: object) -> bool:
-    return value is not None and str(value).strip().lower() not in ("", "none", "null")
-
-
-def _as_of(dbt, configured: object) -> pd.Timestamp:
-    if _is_set(configured):
-        return clv.as_day(str(configured), "var clv_churn_as_of_date")
-    latest = dbt.ref("fct_touchpoints").aggregate("max(occurred_at)").fetchall()[0][0]
-    if latest is None:
-        raise ValueError("customer_churn: fct_touchpoints is empty, no data to score")
-    return clv.as_day(latest, "max(fct_touchpoints.occurred_at)")
-
-
 def _check(out: pd.DataFrame) -> None:
     """Fail the model (nothing written) if the result breaks what the mart promises."""
     problems = []
@@ -71,32 +58,17 @@ def _check(out: pd.DataFrame) -> None:
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    as_of = _as_of(dbt, dbt.config.get("clv_churn_as_of_date"))
+    as_of = mart_inputs.as_of_day(
+        dbt.config.get("clv_churn_as_of_date"), dbt.ref("fct_touchpoints"), "customer_churn"
+    )
     window_days = int(float(dbt.config.get("churn_window_days")))
-    cutoff_var = dbt.config.get("churn_cutoff_date")
-    cutoff = clv.as_day(str(cutoff_var), "var churn_cutoff_date") if _is_set(cutoff_var) else None
+    cutoff = mart_inputs.optional_day(dbt.config.get("churn_cutoff_date"), "var churn_cutoff_date")
     if cutoff is None:
         cutoff = as_of - pd.Timedelta(days=window_days)
-    active_var = dbt.config.get("churn_active_within_days")
-    active_within = int(float(active_var)) if _is_set(active_var) else None
-    day = f"date '{as_of:%Y-%m-%d}'"
+    active_within = mart_inputs.optional_int(dbt.config.get("churn_active_within_days"))
 
-    tx = (
-        dbt.ref("fct_orders")
-        .filter("customer_id is not null and is_purchase")
-        .filter(f"cast(ordered_at as date) <= {day}")
-        .project("customer_id, ordered_at as date, cast(net_revenue_base as double) as amount")
-        .df()
-    )
-    events = (
-        dbt.ref("fct_touchpoints")
-        .filter("customer_id is not null and order_id is null")
-        .filter(f"cast(occurred_at as date) <= {day}")
-        .project("customer_id, occurred_at, channel")
-        .df()
-    )
-    # engagement of people who never bought carries no information for a buyer model
-    events = events[events["customer_id"].isin(tx["customer_id"])]
+    tx = mart_inputs.purchases(dbt.ref("fct_orders"), as_of)
+    events = mart_inputs.buyer_engagement(dbt.ref("fct_touchpoints"), as_of, tx["customer_id"])
 
     scores = churn.churn_scores(
         tx, as_of, window_days, events, cutoff=cutoff, active_within_days=active_within

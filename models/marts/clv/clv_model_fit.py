@@ -24,7 +24,7 @@ from dataclasses import asdict
 import pandas as pd
 import pyarrow as pa
 
-from customer360 import clv
+from customer360 import clv, mart_inputs
 
 SCHEMA = pa.schema(
     [
@@ -38,19 +38,6 @@ SCHEMA = pa.schema(
         ("observation_end_date", pa.date32()),
     ]
 )
-
-
-def _is_set(value: object) -> bool:
-    return value is not None and str(value).strip().lower() not in ("", "none", "null")
-
-
-def _as_of(dbt, configured: object) -> pd.Timestamp:
-    if _is_set(configured):
-        return clv.as_day(str(configured), "var clv_churn_as_of_date")
-    latest = dbt.ref("fct_touchpoints").aggregate("max(occurred_at)").fetchall()[0][0]
-    if latest is None:
-        raise ValueError("clv_model_fit: fct_touchpoints is empty, no data to fit on")
-    return clv.as_day(latest, "max(fct_touchpoints.occurred_at)")
 
 
 def _fit_rows(fit: clv.FitResult, fit_name: str) -> list[dict]:
@@ -74,7 +61,9 @@ def _fit_rows(fit: clv.FitResult, fit_name: str) -> list[dict]:
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    as_of = _as_of(dbt, dbt.config.get("clv_churn_as_of_date"))
+    as_of = mart_inputs.as_of_day(
+        dbt.config.get("clv_churn_as_of_date"), dbt.ref("fct_touchpoints"), "clv_model_fit"
+    )
     horizon_months = int(float(dbt.config.get("clv_horizon_months")))
     discount_rate = float(dbt.config.get("clv_annual_discount_rate"))
     holdout_days = int(float(dbt.config.get("clv_holdout_days")))
@@ -82,13 +71,7 @@ def model(dbt, session):
         raise ValueError(f"var clv_holdout_days must be >= 1, got {holdout_days}")
     calibration_end = as_of - pd.Timedelta(days=holdout_days)
 
-    tx = (
-        dbt.ref("fct_orders")
-        .filter("customer_id is not null and is_purchase")
-        .filter(f"cast(ordered_at as date) <= date '{as_of:%Y-%m-%d}'")
-        .project("customer_id, ordered_at as date, cast(net_revenue_base as double) as amount")
-        .df()
-    )
+    tx = mart_inputs.purchases(dbt.ref("fct_orders"), as_of)
 
     # the scoring fit (same data and calls as customer_clv, so the same estimates)
     summary = clv.summarise_transactions(tx, as_of)

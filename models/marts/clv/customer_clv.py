@@ -17,7 +17,7 @@ from __future__ import annotations
 import pandas as pd
 import pyarrow as pa
 
-from customer360 import clv
+from customer360 import clv, mart_inputs
 
 SCHEMA = pa.schema(
     [
@@ -49,19 +49,6 @@ SCHEMA = pa.schema(
 )
 
 
-def _is_set(value: object) -> bool:
-    return value is not None and str(value).strip().lower() not in ("", "none", "null")
-
-
-def _as_of(dbt, configured: object) -> pd.Timestamp:
-    if _is_set(configured):
-        return clv.as_day(str(configured), "var clv_churn_as_of_date")
-    latest = dbt.ref("fct_touchpoints").aggregate("max(occurred_at)").fetchall()[0][0]
-    if latest is None:
-        raise ValueError("customer_clv: fct_touchpoints is empty, no data to fit the CLV model on")
-    return clv.as_day(latest, "max(fct_touchpoints.occurred_at)")
-
-
 def _check(out: pd.DataFrame) -> None:
     """Fail the model (nothing written) if the result breaks what the mart promises."""
     problems = []
@@ -88,7 +75,9 @@ def _check(out: pd.DataFrame) -> None:
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    as_of = _as_of(dbt, dbt.config.get("clv_churn_as_of_date"))
+    as_of = mart_inputs.as_of_day(
+        dbt.config.get("clv_churn_as_of_date"), dbt.ref("fct_touchpoints"), "customer_clv"
+    )
     horizon_months = int(float(dbt.config.get("clv_horizon_months")))
     discount_rate = float(dbt.config.get("clv_annual_discount_rate"))
 

@@ -1,0 +1,68 @@
+"""Inputs shared by the CLV and churn marts (the dbt Python models under models/marts/clv
+and models/marts/churn): config values, the as-of day, and the purchases and engagement
+events they read from fct_orders and fct_touchpoints. One definition, so every one of
+those marts scores exactly the same data.
+
+The models pass in their `dbt.ref(...)` relations and `dbt.config.get(...)` values: dbt
+finds a Python model's dependencies and config by reading the model file itself, so those
+calls must stay there."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from customer360 import clv
+
+
+def is_set(value: object) -> bool:
+    """A dbt var passed through model config: unset, blank, 'none' and 'null' mean absent."""
+    return value is not None and str(value).strip().lower() not in ("", "none", "null")
+
+
+def optional_int(value: object) -> int | None:
+    """An integer var that may be unset (vars arrive as strings or floats)."""
+    return int(float(str(value))) if is_set(value) else None
+
+
+def optional_day(value: object, what: str) -> pd.Timestamp | None:
+    """A date var that may be unset, as a day (`what` names it in errors)."""
+    return clv.as_day(str(value), what) if is_set(value) else None
+
+
+def as_of_day(configured: object, touchpoints: Any, model_name: str) -> pd.Timestamp:
+    """The day the marts look from: var clv_churn_as_of_date (`configured`), else the day
+    of the latest touchpoint in fct_touchpoints (`touchpoints`, its relation)."""
+    day = optional_day(configured, "var clv_churn_as_of_date")
+    if day is not None:
+        return day
+    latest = touchpoints.aggregate("max(occurred_at)").fetchall()[0][0]
+    if latest is None:
+        raise ValueError(f"{model_name}: fct_touchpoints is empty, no data as of any day")
+    return clv.as_day(latest, "max(fct_touchpoints.occurred_at)")
+
+
+def purchases(orders: Any, as_of: pd.Timestamp) -> pd.DataFrame:
+    """customer_id, date, amount: rows of fct_orders (`orders`, its relation) with
+    is_purchase (completed shop orders and POS sales) of identified customers up to the
+    as-of day, net revenue in base currency."""
+    return (
+        orders.filter("customer_id is not null and is_purchase")
+        .filter(f"cast(ordered_at as date) <= date '{as_of:%Y-%m-%d}'")
+        .project("customer_id, ordered_at as date, cast(net_revenue_base as double) as amount")
+        .df()
+    )
+
+
+def buyer_engagement(touchpoints: Any, as_of: pd.Timestamp, buyers: pd.Series) -> pd.DataFrame:
+    """customer_id, occurred_at, channel: non-order touchpoints of fct_touchpoints
+    (`touchpoints`, its relation) up to the as-of day, of the given buyers only (engagement
+    of people who never bought carries no information for a buyer model)."""
+    events = (
+        touchpoints.filter("customer_id is not null and order_id is null")
+        .filter(f"cast(occurred_at as date) <= date '{as_of:%Y-%m-%d}'")
+        .project("customer_id, occurred_at, channel")
+        .df()
+    )
+    return events[events["customer_id"].isin(buyers)]
