@@ -12,7 +12,8 @@
 {% macro identity_sources() -%}
     {%- set names = var('identity_source_models') -%}
     {%- set sources = [] -%}
-    {%- if not execute -%}
+    {%- if not execute or graph.get('nodes') is none -%}
+        {#- parsing, or a unit test (whose graph holds no nodes) -#}
         {%- for name in names -%}
             {%- set parts = name[4:].split('__') if name.startswith('stg_') else [name, name] -%}
             {%- do sources.append({
@@ -53,6 +54,13 @@
             {{ exceptions.raise_compiler_error(
                 name ~ ": config.meta.identity.identifiers names identifier type '" ~ t
                 ~ "', which var identity_identifier_types does not declare") }}
+        {%- endfor -%}
+        {%- set kinds = var('identity_people_key_kinds') -%}
+        {%- for kind in (d.get('people_keys') or {}).keys() | list + (['name'] if d.get('names') else [])
+            if kind not in kinds -%}
+            {{ exceptions.raise_compiler_error(
+                name ~ ": config.meta.identity uses people-key kind '" ~ kind
+                ~ "', which var identity_people_key_kinds does not declare") }}
         {%- endfor -%}
         {%- set parts = name[4:].split('__') if name.startswith('stg_') else [name, name] -%}
         {%- do sources.append({
