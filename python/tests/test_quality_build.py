@@ -30,7 +30,8 @@ from rich.console import Console
 
 from customer360.contracts import RAW_TABLES
 from customer360.dbt import run_dbt
-from customer360.quality import check_raw, run_source_freshness
+from customer360.freshness import run_source_freshness
+from customer360.raw_contract_check import check_raw
 from customer360.settings import Settings
 
 ROW_PEOPLE = 600
@@ -334,7 +335,7 @@ def test_junk_identifiers_do_not_merge_people(row_cases_warehouse: BuiltWarehous
 def test_build_with_bad_rows_still_validates(
     row_cases_warehouse: BuiltWarehouse, tmp_path: Path
 ) -> None:
-    from customer360.validate import run_validation
+    from customer360.gx_validation import run_validation
 
     summary = run_validation(row_cases_warehouse.db, None)
     assert summary.failed == [] and summary.success
