@@ -161,7 +161,7 @@ def reset_ids_command(
     console.print(f"dropped: {', '.join(dropped) if dropped else 'nothing (no registry)'}")
 
 
-# --- quality commands (customer360.quality / customer360.validate) -----------------
+# --- quality commands (customer360.raw_contract_check / customer360.gx_validation) ---
 
 
 @app.command("check-raw")
@@ -174,7 +174,7 @@ def check_raw_command(
     ] = None,
 ) -> None:
     """Check the raw exports against the contract: missing files or required columns fail."""
-    from customer360.quality import check_raw, print_report
+    from customer360.raw_contract_check import check_raw, print_report
 
     settings = Settings.from_env()
     report = check_raw(raw_path or settings.raw_path, raw_format or settings.raw_format)
@@ -190,7 +190,7 @@ def validate(
     ] = None,
 ) -> None:
     """Run the Great Expectations suite on dim_customer and customer_source_map."""
-    from customer360.validate import ValidationSetupError, print_validation, run_validation
+    from customer360.gx_validation import ValidationSetupError, print_validation, run_validation
 
     settings = Settings.from_env()
     try:
