@@ -222,7 +222,10 @@ def test_events_with_foreign_keys_are_rejected(world: tuple[pd.DataFrame, pd.Dat
 
 def test_backtest_rejects_overlapping_windows(world: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     tx, _ = world
-    with pytest.raises(ValueError, match="overlaps"):
+    with pytest.raises(
+        churn.ImpossibleSplitError,
+        match=r"end after the test cutoff 2024-04-01.*1,168 at the train cutoff",
+    ):
         churn.churn_backtest(tx, "2024-03-01", "2024-04-01", window_days=90)
 
 
