@@ -1021,7 +1021,8 @@ def churn_scores(
     score (``learner``, trained on that last observed window and applied to today's
     features), the baselines for the next ``window_days`` (``churn_score_clv``,
     ``churn_score_pnbd``, ``churn_score_recency``) and ``churn_risk``, the score named
-    by ``recommended`` (default: the model). ``active_within_days`` restricts the
+    by ``recommended`` (default: the first of model, clv, pnbd, recency that could be
+    computed), with its name in ``churn_risk_source``. ``active_within_days`` restricts the
     training population (see ``churn_labels``); every customer is scored. A score that
     cannot be computed (not enough data) is null, as is ``churn_risk`` when its score is.
 
@@ -1073,7 +1074,16 @@ def churn_scores(
         out["churn_score_clv"] = np.nan
     pnbd = pnbd_churn_score(tx, end, window_days, max_customers=max_customers, **feature_args)
     out["churn_score_pnbd"] = pnbd.reindex(out.index) if pnbd is not None else np.nan
-    source = recommended or "model"
-    out["churn_risk"] = out[f"churn_score_{source}"]
-    out["churn_risk_source"] = source
+    source = recommended
+    if source is None or out[f"churn_score_{source}"].isna().all():
+        # no recommendation, or its score has no value here: the first one computed
+        computed = [n for n in ("model", *BASELINES) if out[f"churn_score_{n}"].notna().any()]
+        source = computed[0] if computed else None
+    if source is None:
+        out["churn_risk"] = np.nan
+        out["churn_risk_source"] = pd.NA
+    else:
+        out["churn_risk"] = out[f"churn_score_{source}"]
+        out["churn_risk_source"] = source
+    out["churn_risk_source"] = out["churn_risk_source"].astype("string")
     return out

@@ -146,6 +146,19 @@ def summarise_transactions(
 
 
 def _summarise_days(days: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
+    if len(days) == 0:  # no buyers: the empty summary, typed
+        empty = pd.DataFrame(
+            {
+                "frequency": pd.Series([], dtype="int64"),
+                "recency": pd.Series([], dtype=float),
+                "T": pd.Series([], dtype=float),
+                "monetary_value": pd.Series([], dtype=float),
+                "first_purchase_date": pd.Series([], dtype="datetime64[ns]"),
+                "last_purchase_date": pd.Series([], dtype="datetime64[ns]"),
+            },
+            index=pd.Index([], name="customer_id", dtype=days["customer_id"].dtype),
+        )
+        return empty
     days = days.sort_values(["customer_id", "day"])
     grouped = days.groupby("customer_id", sort=True)
     first = grouped["day"].min()
@@ -591,7 +604,7 @@ def simulate_gamma_gamma(params: GammaGammaParams, frequency: object, seed: int 
 
 
 def discounted_clv(
-    bgnbd: BetaGeoParams,
+    bgnbd: PurchaseParams,
     summary: pd.DataFrame,
     expected_spend: object,
     *,
@@ -602,7 +615,8 @@ def discounted_clv(
     """Discounted expected value of future purchases over ``horizon_months``.
 
     CLV = margin * sum_{m=1..H} (E[Y(m)] - E[Y(m-1)]) * spend / (1 + d)^(m/12),
-    with E[Y(m)] the BG/NBD conditional expected purchases in the first m months after T
+    with E[Y(m)] the purchase model's (BG/NBD, Pareto/NBD or MBG/NBD) conditional expected
+    purchases in the first m months after T
     (a month is 365.25/12 days), spend the Gamma-Gamma expected spend per purchase and d
     the annual discount rate (cash flows of month m discounted at its end).
     """
@@ -617,9 +631,7 @@ def discounted_clv(
     value = np.zeros(len(summary))
     previous = np.zeros(len(summary))
     for month in range(1, horizon_months + 1):
-        cumulative = bgnbd_conditional_expected_purchases(
-            bgnbd, month * WEEKS_PER_MONTH, x, t_x, t_cal
-        )
+        cumulative = conditional_expected_purchases(bgnbd, month * WEEKS_PER_MONTH, x, t_x, t_cal)
         value += (cumulative - previous) / (1 + annual_discount_rate) ** (month / 12)
         previous = cumulative
     return margin * value * spend
@@ -691,11 +703,15 @@ def holdout_diagnostics(
 @dataclass(frozen=True)
 class ClvResult:
     customers: pd.DataFrame  # per customer, indexed by customer_id
-    bgnbd: FitResult
+    purchase: FitResult  # the purchase model (BG/NBD unless another is asked for)
     gamma_gamma: FitResult
 
+    @property
+    def bgnbd(self) -> FitResult:  # the name before other purchase models existed
+        return self.purchase
+
     def fit_frame(self) -> pd.DataFrame:
-        return pd.concat([self.bgnbd.to_frame(), self.gamma_gamma.to_frame()], ignore_index=True)
+        return pd.concat([self.purchase.to_frame(), self.gamma_gamma.to_frame()], ignore_index=True)
 
 
 def predict_clv(
@@ -710,45 +726,31 @@ def predict_clv(
     annual_discount_rate: float = 0.10,
     margin: float = 1.0,
     exclude_nonpositive_spend: bool = False,
+    purchase_model: str = "bgnbd",
+    level: float = 0.8,
 ) -> ClvResult:
-    """Fit both models as of ``calibration_end`` and score every customer.
+    """Fit a purchase model (``purchase_model``, default BG/NBD) and Gamma-Gamma as of
+    ``calibration_end`` and score every customer (``score_customers``).
 
     ``exclude_nonpositive_spend`` leaves repeat customers with a mean repeat spend <= 0
     out of the Gamma-Gamma fit (counted in its ``extra``) instead of raising; they are
-    still scored, with the expected spend floored at 0.
-
-    Per-customer columns: the summary columns, ``p_alive``,
-    ``expected_purchases_<n>d`` and ``p_purchase_<n>d`` for each horizon in days,
-    ``expected_spend`` and ``clv`` (discounted, ``horizon_months``, ``annual_discount_rate``).
-    """
+    still scored, with the expected spend floored at 0."""
     summary = summarise_transactions(
         tx, calibration_end, customer_col=customer_col, date_col=date_col, amount_col=amount_col
     )
-    bg = fit_bgnbd(summary)
+    purchase = fit_purchase_model(purchase_model, summary)
     gg = fit_gamma_gamma(summary, exclude_nonpositive=exclude_nonpositive_spend)
-    params: BetaGeoParams = bg.params  # type: ignore[assignment]
-    spend_params: GammaGammaParams = gg.params  # type: ignore[assignment]
-    out = summary.copy()
-    args = (out["frequency"], out["recency"], out["T"])
-    out["p_alive"] = bgnbd_probability_alive(params, *args)
-    for days in horizons_days:
-        weeks = days / DAYS_PER_WEEK
-        out[f"expected_purchases_{days}d"] = bgnbd_conditional_expected_purchases(
-            params, weeks, *args
-        )
-        out[f"p_purchase_{days}d"] = bgnbd_probability_purchase(params, weeks, *args)
-    out["expected_spend"] = np.maximum(
-        gamma_gamma_expected_spend(spend_params, out["frequency"], out["monetary_value"]), 0.0
-    )
-    out["clv"] = discounted_clv(
-        params,
-        out,
-        out["expected_spend"],
+    out = score_customers(
+        summary,
+        purchase.params,  # type: ignore[arg-type]
+        gg.params,  # type: ignore[arg-type]
+        horizons_days=horizons_days,
         horizon_months=horizon_months,
         annual_discount_rate=annual_discount_rate,
         margin=margin,
+        level=level,
     )
-    return ClvResult(out, bg, gg)
+    return ClvResult(out, purchase, gg)
 
 
 def _require_columns(frame: pd.DataFrame, columns: tuple[str, ...], table: str) -> None:
@@ -1272,3 +1274,173 @@ def compare_purchase_models(
         best = usable["log_score"].max()
         chosen = str(usable[usable["log_score"] >= best - 1e-12]["model"].iloc[0])
     return ModelComparison(fits, diagnostics, scores, chosen, "holdout mean log score")
+
+
+# ----------------------------------------------------------------------------- for the marts
+
+
+@dataclass(frozen=True)
+class ClvFits:
+    """Everything clv_model_fit records and customer_clv scores with."""
+
+    purchase: FitResult | None  # the chosen purchase model, fitted up to as_of
+    spend: FitResult | None  # Gamma-Gamma, fitted up to as_of
+    comparison: ModelComparison | None  # the models on the holdout (None: no holdout check)
+    choice_reason: str
+    status: dict[str, tuple[str, str]]  # 'purchase'/'spend' -> (ok | not_enough_data, why)
+
+
+def fit_clv_models(
+    tx: pd.DataFrame,
+    as_of: DateLike,
+    *,
+    holdout_days: int,
+    min_repeat_customers: int = 20,
+    max_customers: int | None = None,
+    level: float = 0.8,
+    models: tuple[str, ...] = PURCHASE_MODELS,
+) -> ClvFits:
+    """Choose the purchase model on the holdout (as_of - holdout_days, as_of], refit it and
+    Gamma-Gamma on everything up to as_of. Never raises for lack of data: too few repeat
+    buyers (``min_repeat_customers``), no purchases or failed fits give a
+    ``not_enough_data`` status with the reason, and no fit for that part."""
+    end = as_day(as_of, "as_of")
+    summary = summarise_transactions(tx, end)
+    n_repeat = int((summary["frequency"] > 0).sum())
+    status: dict[str, tuple[str, str]] = {}
+    if len(summary) == 0:
+        why = f"no purchases on or before {end.date()}"
+        return ClvFits(
+            None, None, None, "", {p: ("not_enough_data", why) for p in ("purchase", "spend")}
+        )
+    if n_repeat < min_repeat_customers:
+        why = (
+            f"{n_repeat} customer(s) with a repeat purchase day on or before {end.date()} "
+            f"(of {len(summary)} buyers); the models need at least {min_repeat_customers} "
+            f"(var clv_min_repeat_customers)"
+        )
+        return ClvFits(
+            None, None, None, "", {p: ("not_enough_data", why) for p in ("purchase", "spend")}
+        )
+
+    calibration_end = end - pd.Timedelta(days=holdout_days)
+    comparison = None
+    chosen = models[0]
+    holdout = summarise_calibration_holdout(tx, calibration_end, end)
+    n_cal_repeat = int((holdout["frequency"] > 0).sum()) if len(holdout) else 0
+    if n_cal_repeat >= min_repeat_customers:
+        comparison = compare_purchase_models(
+            holdout, models=models, level=level, max_customers=max_customers
+        )
+        if comparison.chosen is not None:
+            chosen = comparison.chosen
+            reason = (
+                f"best {comparison.criterion} on ({calibration_end.date()}, {end.date()}] "
+                f"among {', '.join(comparison.scores['model'])}"
+            )
+        else:
+            reason = f"no model usable on the holdout; {chosen} by default"
+    else:
+        reason = (
+            f"not chosen by holdout: {n_cal_repeat} repeat buyer(s) on or before "
+            f"{calibration_end.date()} (need {min_repeat_customers}); {chosen} by default"
+        )
+    order = [chosen] + [m for m in models if m != chosen]
+    if comparison is not None:  # fall back in holdout order when the refit fails
+        ranked = comparison.scores.sort_values("log_score", ascending=False, kind="stable")
+        order = [chosen] + [m for m in ranked["model"] if m != chosen]
+    purchase = None
+    for name in order:
+        try:
+            fit = fit_purchase_model(name, summary, max_customers=max_customers)
+        except ValueError:
+            continue
+        if fit.converged:
+            purchase = fit
+            if name != chosen:
+                reason += f"; the {chosen} refit did not converge, {name} used"
+            break
+    if purchase is None:
+        status["purchase"] = (
+            "not_enough_data",
+            f"no purchase model converged on {n_repeat} repeat buyers",
+        )
+    else:
+        status["purchase"] = ("ok", f"{purchase.model} on {len(summary)} buyers, {n_repeat} repeat")
+    spend = None
+    try:
+        spend = fit_gamma_gamma(summary, exclude_nonpositive=True)
+        if not spend.converged or spend.params.q <= 1:  # type: ignore[union-attr]
+            status["spend"] = (
+                "not_enough_data",
+                f"Gamma-Gamma fit unusable (converged {spend.converged}, "
+                f"q = {spend.params.q:.3f}; the mean spend needs q > 1)",  # type: ignore[union-attr]
+            )
+            spend = None
+        else:
+            status["spend"] = ("ok", f"gamma_gamma on {spend.n_customers} repeat buyers")
+    except ValueError as exc:
+        status["spend"] = ("not_enough_data", str(exc))
+    return ClvFits(purchase, spend, comparison, reason, status)
+
+
+def score_customers(
+    summary: pd.DataFrame,
+    purchase: PurchaseParams | None,
+    spend: GammaGammaParams | None,
+    *,
+    horizons_days: tuple[int, ...] = (90, 365),
+    horizon_months: int = 12,
+    annual_discount_rate: float = 0.10,
+    margin: float = 1.0,
+    level: float = 0.8,
+) -> pd.DataFrame:
+    """Per-customer predictions for a summary: ``p_alive``, ``expected_purchases_<n>d``,
+    ``p_purchase_<n>d`` and the ``level`` interval of the purchase count
+    (``purchases_<n>d_lower``/``_upper``) per horizon, ``expected_spend``, ``clv`` and its
+    interval (``clv_lower``/``clv_upper``: the purchase-count interval over the CLV
+    horizon valued like the expected purchases, i.e. at the expected spend and their mean
+    discount; spend uncertainty is not included). Without a purchase model every
+    prediction is null; without a spend model the value columns are."""
+    out = summary.copy()
+    columns = ["p_alive"]
+    for days in horizons_days:
+        columns += [
+            f"expected_purchases_{days}d",
+            f"p_purchase_{days}d",
+            f"purchases_{days}d_lower",
+            f"purchases_{days}d_upper",
+        ]
+    columns += ["expected_spend", "clv", "clv_lower", "clv_upper"]
+    for column in columns:
+        out[column] = np.nan
+    if purchase is None or len(out) == 0:
+        return out
+    args = (out["frequency"], out["recency"], out["T"])
+    out["p_alive"] = probability_alive(purchase, *args)
+    for days in horizons_days:
+        weeks = days / DAYS_PER_WEEK
+        pred = predictive_summary(purchase, weeks, *args, level=level)
+        out[f"expected_purchases_{days}d"] = pred.expected
+        out[f"p_purchase_{days}d"] = purchase_count_sf(purchase, weeks, *args, k_max=1)[:, 1]
+        out[f"purchases_{days}d_lower"] = pred.lower
+        out[f"purchases_{days}d_upper"] = pred.upper
+    if spend is None:
+        return out
+    out["expected_spend"] = np.maximum(
+        gamma_gamma_expected_spend(spend, out["frequency"], out["monetary_value"]), 0.0
+    )
+    out["clv"] = discounted_clv(
+        purchase,
+        out,
+        out["expected_spend"],
+        horizon_months=horizon_months,
+        annual_discount_rate=annual_discount_rate,
+        margin=margin,
+    )
+    clv_weeks = horizon_months * WEEKS_PER_MONTH
+    horizon = predictive_summary(purchase, clv_weeks, *args, level=level)
+    value_per_purchase = np.where(horizon.expected > 0, out["clv"] / horizon.expected, 0.0)
+    out["clv_lower"] = horizon.lower * value_per_purchase
+    out["clv_upper"] = horizon.upper * value_per_purchase
+    return out
