@@ -633,10 +633,20 @@ def _attribution_section(src: _Source) -> Section:
     return section
 
 
+# --- hook: prediction quality section (issue 17), defined in customer360.report_prediction
+def _prediction_section(src: _Source) -> Section:
+    from customer360.report_prediction import prediction_section
+
+    return prediction_section(src)
+
+
+# --- end of hook
+
 SECTIONS: tuple[Callable[[_Source], Section], ...] = (
     _identity_section,
     _clv_section,
     _churn_section,
+    _prediction_section,  # hook (issue 17)
     _journey_section,
     _attribution_section,
 )
