@@ -367,33 +367,30 @@ def make_split(
 # ----------------------------------------------------------------------------- model features
 
 
-def model_features(
-    tx: pd.DataFrame,
-    cutoff: DateLike,
-    window_days: int,
-    *,
-    max_customers: int | None = 20_000,
-    customer_col: str = "customer_id",
-    date_col: str = "date",
-    amount_col: str = "amount",
+def quick_fits(
+    summary: pd.DataFrame, max_customers: int | None = 20_000
+) -> dict[str, clv.FitResult]:
+    """BG/NBD and Pareto/NBD fitted quickly (quasi-Newton only, on at most
+    ``max_customers`` customers) for churn features and baselines; a model whose fit fails
+    or does not converge is left out."""
+    fits = {}
+    for name in ("bgnbd", "pnbd"):
+        try:
+            fit = clv.fit_purchase_model(name, summary, max_customers=max_customers, polish=False)
+        except ValueError:
+            continue
+        if fit.converged:
+            fits[name] = fit
+    return fits
+
+
+def _model_columns(
+    summary: pd.DataFrame, fits: dict[str, clv.FitResult], window_days: int
 ) -> pd.DataFrame:
-    """Purchase-model quantities as of ``cutoff`` (fitted on data up to it, so they cannot
-    leak): BG/NBD and Pareto/NBD probability of a purchase in the next ``window_days``,
-    expected purchases in it, Pareto/NBD P(alive). Columns of a model whose fit fails or
-    does not converge are left out."""
-    summary = clv.summarise_transactions(
-        tx, cutoff, customer_col=customer_col, date_col=date_col, amount_col=amount_col
-    )
     out = pd.DataFrame(index=summary.index)
     weeks = window_days / clv.DAYS_PER_WEEK
     args = (summary["frequency"], summary["recency"], summary["T"])
-    for name in ("bgnbd", "pnbd"):
-        try:
-            fit = clv.fit_purchase_model(name, summary, max_customers=max_customers)
-        except ValueError:
-            continue
-        if not fit.converged:
-            continue
+    for name, fit in fits.items():
         with np.errstate(all="ignore"):
             sf = clv.purchase_count_sf(fit.params, weeks, *args, k_max=1)
             expected = clv.conditional_expected_purchases(fit.params, weeks, *args)
@@ -407,10 +404,35 @@ def model_features(
     return out
 
 
+def model_features(
+    tx: pd.DataFrame,
+    cutoff: DateLike,
+    window_days: int,
+    *,
+    max_customers: int | None = 20_000,
+    customer_col: str = "customer_id",
+    date_col: str = "date",
+    amount_col: str = "amount",
+) -> pd.DataFrame:
+    """Purchase-model quantities as of ``cutoff`` (fitted on data up to it, so they cannot
+    leak): BG/NBD and Pareto/NBD probability of a purchase in the next ``window_days``,
+    expected purchases in it, Pareto/NBD P(alive). Columns of a model whose fit fails or
+    does not converge are left out (``quick_fits``)."""
+    summary = clv.summarise_transactions(
+        tx, cutoff, customer_col=customer_col, date_col=date_col, amount_col=amount_col
+    )
+    return _model_columns(summary, quick_fits(summary, max_customers), window_days)
+
+
 # ----------------------------------------------------------------------------- learners
 
 #: the learners the model choice compares (scikit-learn), by name
 CANDIDATES: tuple[str, ...] = ("logistic", "logistic_strong", "hgb", "hgb_small")
+
+
+#: the learners the cross-validation compares by default: ``hgb`` (300 trees) costs more
+#: than the others together and lost every comparison on the generator and CDNOW
+CV_CANDIDATES: tuple[str, ...] = ("logistic", "logistic_strong", "hgb_small")
 
 
 def _signed_log1p(values: np.ndarray) -> np.ndarray:
@@ -771,36 +793,67 @@ class ChurnBacktest:
 
 
 class _Inputs:
-    """Features, model features and labels per cutoff, computed once each."""
+    """Summaries, quick model fits, features and labels per cutoff, computed once each."""
 
     def __init__(self, tx, events, feature_args, label_args, max_customers):
         self.tx, self.events = tx, events
         self.feature_args, self.label_args = feature_args, label_args
         self.max_customers = max_customers
         self._features: dict[tuple[pd.Timestamp, int], pd.DataFrame] = {}
+        self._summaries: dict[pd.Timestamp, pd.DataFrame] = {}
+        self._fits: dict[pd.Timestamp, dict[str, clv.FitResult]] = {}
+
+    def summary(self, cutoff: pd.Timestamp) -> pd.DataFrame:
+        if cutoff not in self._summaries:
+            self._summaries[cutoff] = clv.summarise_transactions(
+                self.tx, cutoff, **self.feature_args
+            )
+        return self._summaries[cutoff]
+
+    def fits(self, cutoff: pd.Timestamp) -> dict[str, clv.FitResult]:
+        if cutoff not in self._fits:
+            self._fits[cutoff] = quick_fits(self.summary(cutoff), self.max_customers)
+        return self._fits[cutoff]
 
     def features(self, cutoff: pd.Timestamp, window_days: int) -> pd.DataFrame:
         key = (cutoff, window_days)
         if key not in self._features:
             base = features_as_of(self.tx, cutoff, self.events, **self.feature_args)
-            extra = model_features(
-                self.tx,
-                cutoff,
-                window_days,
-                max_customers=self.max_customers,
-                **self.feature_args,
-            )
+            extra = _model_columns(self.summary(cutoff), self.fits(cutoff), window_days)
             self._features[key] = base.join(extra)
         return self._features[key]
 
     def labels(self, cutoff: pd.Timestamp, window_days: int, data_end: pd.Timestamp):
         return churn_labels(self.tx, cutoff, window_days, data_end=data_end, **self.label_args)
 
+    def baseline(self, name: str, cutoff: pd.Timestamp, horizon_days: int) -> pd.DataFrame:
+        """1 - P(purchase in the horizon) under the quick ``name`` fit as of ``cutoff``
+        (and P(alive)); raises ``NotEnoughDataError`` without a converged fit."""
+        fit = self.fits(cutoff).get(name)
+        summary = self.summary(cutoff)
+        if fit is None:
+            raise NotEnoughDataError(f"{name} fit as of {cutoff.date()} did not converge")
+        args = (summary["frequency"], summary["recency"], summary["T"])
+        weeks = horizon_days / clv.DAYS_PER_WEEK
+        p_buy = clv.purchase_count_sf(fit.params, weeks, *args, k_max=1)[:, 1]
+        if not np.isfinite(p_buy).all():
+            raise NotEnoughDataError(f"{name} predictions as of {cutoff.date()} not finite")
+        out = pd.DataFrame(
+            {
+                "p_alive": clv.probability_alive(fit.params, *args),
+                "p_purchase": p_buy,
+                "churn_score": 1.0 - p_buy,
+            },
+            index=summary.index,
+        )
+        out.index.name = "customer_id"
+        return out
+
 
 def choose_learner(
     inputs: _Inputs,
     split: ChurnSplit,
-    candidates: tuple[str, ...] = CANDIDATES,
+    candidates: tuple[str, ...] = CV_CANDIDATES,
     random_state: int = 0,
 ) -> tuple[str, pd.DataFrame]:
     """Time-based cross-validation: for each validation cutoff v of the split, train each
@@ -866,7 +919,7 @@ def churn_backtest(
     horizon_days: int | None = None,
     active_within_days: int | None = None,
     n_cv_folds: int = 2,
-    candidates: tuple[str, ...] = CANDIDATES,
+    candidates: tuple[str, ...] = CV_CANDIDATES,
     max_customers: int | None = 20_000,
     customer_col: str = "customer_id",
     date_col: str = "date",
@@ -927,19 +980,15 @@ def churn_backtest(
     except NotEnoughDataError as exc:
         notes.append(f"model: not enough data: {exc}")
     predictions = pd.DataFrame({"churned": y_test})
-    try:
-        model_free = clv_churn_score(tx, split.test_cutoff, split.horizon_days, **feature_args)
-        scores["clv"] = model_free["churn_score_clv"]
-        predictions["p_alive"] = model_free["p_alive"].reindex(y_test.index)
-    except (NotEnoughDataError, ValueError) as exc:
-        notes.append(f"clv: not enough data: {exc}")
-    pnbd = pnbd_churn_score(
-        tx, split.test_cutoff, split.horizon_days, max_customers=max_customers, **feature_args
-    )
-    if pnbd is None:
-        notes.append("pnbd: the Pareto/NBD fit did not converge")
-    else:
-        scores["pnbd"] = pnbd
+    for name, key in (("bgnbd", "clv"), ("pnbd", "pnbd")):
+        try:
+            baseline = inputs.baseline(name, split.test_cutoff, split.horizon_days)
+        except NotEnoughDataError as exc:
+            notes.append(f"{key}: not enough data: {exc}")
+            continue
+        scores[key] = baseline["churn_score"]
+        if name == "bgnbd":
+            predictions["p_alive"] = baseline["p_alive"].reindex(y_test.index)
     if y_train.nunique() >= 2:
         iso = recency_baseline(x_train["recency_days"], y_train)
         scores["recency"] = pd.Series(
@@ -1067,13 +1116,19 @@ def churn_scores(
         iso = recency_baseline(x_past["recency_days"], y_past)
         out["churn_score_recency"] = iso.predict(out["recency_days"].to_numpy(float))
     try:
-        out = out.join(clv_churn_score(tx, end, window_days, **feature_args))
-    except (NotEnoughDataError, ValueError):
+        model_free = inputs.baseline("bgnbd", end, window_days)
+        out["p_alive"] = model_free["p_alive"].reindex(out.index)
+        out["p_purchase"] = model_free["p_purchase"].reindex(out.index)
+        out["churn_score_clv"] = model_free["churn_score"].reindex(out.index)
+    except NotEnoughDataError:
         out["p_alive"] = np.nan
         out["p_purchase"] = np.nan
         out["churn_score_clv"] = np.nan
-    pnbd = pnbd_churn_score(tx, end, window_days, max_customers=max_customers, **feature_args)
-    out["churn_score_pnbd"] = pnbd.reindex(out.index) if pnbd is not None else np.nan
+    try:
+        pnbd = inputs.baseline("pnbd", end, window_days)["churn_score"]
+        out["churn_score_pnbd"] = pnbd.reindex(out.index)
+    except NotEnoughDataError:
+        out["churn_score_pnbd"] = np.nan
     source = recommended
     if source is None or out[f"churn_score_{source}"].isna().all():
         # no recommendation, or its score has no value here: the first one computed

@@ -268,16 +268,26 @@ def _as_arrays(*values: object) -> list[np.ndarray]:
 
 
 def _compress(columns: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Identical rows collapse into one with a weight (CDNOW: 2,357 rows -> ~1,300)."""
+    """Identical rows collapse into one with a weight (CDNOW: 2,357 rows -> ~1,300), in
+    sorted order: the fit then does not depend on the input row order (floating-point
+    sums follow the rows)."""
     frame = pd.DataFrame(columns)
-    counted = frame.groupby(list(columns), sort=False).size().reset_index(name="_w")
+    counted = frame.groupby(list(columns), sort=True).size().reset_index(name="_w")
     return {c: counted[c].to_numpy(float) for c in columns}, counted["_w"].to_numpy(float)
 
 
-def _minimise(objective, x0: np.ndarray, max_iter: int = 20_000) -> optimize.OptimizeResult:
-    """Quasi-Newton on log-parameters, then a Nelder-Mead polish from its end point."""
+def _minimise(
+    objective, x0: np.ndarray, max_iter: int = 20_000, polish: bool = True
+) -> optimize.OptimizeResult:
+    """Quasi-Newton on log-parameters, then (``polish``) a Nelder-Mead polish from its end
+    point. Without the polish (a quick fit, e.g. for model-based churn features) the
+    quasi-Newton result and its own convergence flag are returned."""
     with np.errstate(all="ignore"):
         first = optimize.minimize(objective, x0, method="L-BFGS-B")
+        if not polish:
+            first.nit_total = int(getattr(first, "nit", 0))
+            first.converged = bool(first.success) and bool(np.isfinite(first.fun))
+            return first
         start = first.x if np.isfinite(first.fun) else x0
         polish = optimize.minimize(
             objective,
@@ -314,8 +324,11 @@ def bgnbd_log_likelihood(
     return common + np.where(has_repeat, np.logaddexp(alive_term, dead_term), alive_term)
 
 
-def fit_bgnbd(summary: pd.DataFrame, initial: BetaGeoParams | None = None) -> FitResult:
-    """Maximum-likelihood BG/NBD fit (no penalizer) on a ``summarise_transactions`` table."""
+def fit_bgnbd(
+    summary: pd.DataFrame, initial: BetaGeoParams | None = None, *, polish: bool = True
+) -> FitResult:
+    """Maximum-likelihood BG/NBD fit (no penalizer) on a ``summarise_transactions`` table
+    (``polish``: see ``_minimise``)."""
     _require_columns(summary, ("frequency", "recency", "T"), "summary")
     if len(summary) == 0:
         raise ValueError("summary: no customers to fit the BG/NBD model on")
@@ -335,7 +348,7 @@ def fit_bgnbd(summary: pd.DataFrame, initial: BetaGeoParams | None = None) -> Fi
         return float(value) if np.isfinite(value) else np.inf
 
     start = initial or BetaGeoParams(1.0, 1.0, 1.0, 1.0)
-    res = _minimise(negative_ll, np.log(np.array(list(asdict(start).values()))))
+    res = _minimise(negative_ll, np.log(np.array(list(asdict(start).values()))), polish=polish)
     params = BetaGeoParams(*(float(v) for v in np.exp(res.x)))
     return FitResult(
         model="bgnbd",
@@ -986,8 +999,10 @@ def fit_purchase_model(
     summary: pd.DataFrame,
     *,
     max_customers: int | None = None,
+    polish: bool = True,
 ) -> FitResult:
-    """Maximum-likelihood fit (no penalizer) of ``model`` (one of ``PURCHASE_MODELS``).
+    """Maximum-likelihood fit (no penalizer) of ``model`` (one of ``PURCHASE_MODELS``;
+    ``polish``: see ``_minimise``).
 
     ``max_customers`` fits on a deterministic systematic sample of that many customers
     (every k-th row after sorting by frequency, recency and age: no dependence on ids or
@@ -999,7 +1014,7 @@ def fit_purchase_model(
         raise ValueError(f"summary: no customers to fit the {model} model on")
     data = sample_summary(summary, max_customers)
     if model == "bgnbd":
-        fit = fit_bgnbd(data)
+        fit = fit_bgnbd(data, polish=polish)
         return FitResult(**{**fit.__dict__, "extra": {"n_fitted": float(len(data))}})
     cols, weights = _compress(
         {
@@ -1018,7 +1033,7 @@ def fit_purchase_model(
         value = -(weights * ll).sum() / total
         return float(value) if np.isfinite(value) else np.inf
 
-    res = _minimise(negative_ll, np.zeros(4))
+    res = _minimise(negative_ll, np.zeros(4), polish=polish)
     params = kind(*(float(v) for v in np.exp(res.x)))
     return FitResult(
         model=model,

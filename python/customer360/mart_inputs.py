@@ -74,12 +74,21 @@ def fit_clv_models(tx: pd.DataFrame, as_of: pd.Timestamp, **kwargs: Any) -> clv.
 
 
 def scoring_params(
-    fit_table: pd.DataFrame,
+    fit_table: pd.DataFrame, as_of: pd.Timestamp | None = None
 ) -> tuple[clv.PurchaseParams | None, clv.GammaGammaParams | None]:
     """The purchase-model and Gamma-Gamma parameters of clv_model_fit's 'scoring' fit
     (``fit_table`` its rows), or None for a part whose status is not ok. customer_clv
-    scores with these, so the models are fitted once per build."""
+    scores with these, so the models are fitted once per build. With ``as_of``, a table
+    fitted as of another day is an error naming both days."""
     scoring = fit_table[fit_table["fit_name"] == "scoring"]
+    fitted_as_of = pd.to_datetime(scoring["calibration_end_date"]).dropna().unique()
+    if as_of is not None and (len(fitted_as_of) != 1 or pd.Timestamp(fitted_as_of[0]) != as_of):
+        raise ValueError(
+            f"customer_clv: clv_model_fit was fitted as of "
+            f"{', '.join(str(pd.Timestamp(d).date()) for d in fitted_as_of) or 'nothing'}, "
+            f"customer_clv is built as of {as_of.date()}: build clv_model_fit with the same vars "
+            f"(e.g. dbt run --select clv_model_fit customer_clv)"
+        )
     status = scoring[scoring["record_type"] == "status"].set_index("model")["name"]
     params = scoring[scoring["record_type"] == "parameter"]
     purchase = spend = None

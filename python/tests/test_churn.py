@@ -269,7 +269,7 @@ def test_backtest_on_synthetic_world(world: tuple[pd.DataFrame, pd.DataFrame]) -
     np.testing.assert_allclose(last["share_of_churners"], 1.0)
     # the learner was chosen by cross-validation on cutoffs before the training labels end
     assert result.learner in churn.CANDIDATES
-    assert set(result.cv["learner"]) == set(churn.CANDIDATES)
+    assert set(result.cv["learner"]) == set(churn.CV_CANDIDATES)
     train_end = result.split.train_cutoff + pd.Timedelta(days=90)
     assert (result.cv["validation_cutoff"] + pd.Timedelta(days=90) <= train_end).all()
     assert result.recommended in {"model", *churn.BASELINES}

@@ -131,7 +131,7 @@ def model(dbt, session):
     )
     summary = clv.summarise_transactions(tx, as_of)
     fit_table = dbt.ref("clv_model_fit").df()
-    purchase_params, spend_params = mart_inputs.scoring_params(fit_table)
+    purchase_params, spend_params = mart_inputs.scoring_params(fit_table, as_of)
     settings = fit_table[fit_table["record_type"] == "setting"].set_index("name")["value"]
     scored = clv.score_customers(
         summary,
