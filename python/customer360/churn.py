@@ -368,13 +368,15 @@ def make_split(
 
 
 def quick_fits(
-    summary: pd.DataFrame, max_customers: int | None = 20_000
+    summary: pd.DataFrame,
+    max_customers: int | None = 20_000,
+    models: tuple[str, ...] = ("bgnbd", "pnbd"),
 ) -> dict[str, clv.FitResult]:
-    """BG/NBD and Pareto/NBD fitted quickly (quasi-Newton only, on at most
-    ``max_customers`` customers) for churn features and baselines; a model whose fit fails
-    or does not converge is left out."""
+    """Purchase models fitted quickly (quasi-Newton only, on at most ``max_customers``
+    customers) for churn features and baselines; a model whose fit fails or does not
+    converge is left out."""
     fits = {}
-    for name in ("bgnbd", "pnbd"):
+    for name in models:
         try:
             fit = clv.fit_purchase_model(name, summary, max_customers=max_customers, polish=False)
         except ValueError:
@@ -550,7 +552,7 @@ def train_churn_model(
         order = order[np.floor(np.arange(max_rows) * step + step / 2).astype(int)]
     estimator = make_estimator(learner, len(order), random_state)
     # one OpenMP thread: small data, and no slow-down when other jobs share the cores
-    with threadpool_limits(limits=1, user_api="openmp"):
+    with threadpool_limits(limits=1):
         estimator.fit(matrix[order], y[order])
     return ChurnModel(
         estimator,
@@ -567,7 +569,7 @@ def predict_churn(model: ChurnModel, features: pd.DataFrame) -> pd.Series:
     """Churn probability per customer. Feature columns absent from ``features`` (e.g. a
     channel not seen before this cutoff) are 0; extra columns are ignored."""
     aligned = features.reindex(columns=list(model.feature_names), fill_value=0.0)
-    with threadpool_limits(limits=1, user_api="openmp"):
+    with threadpool_limits(limits=1):
         proba = model.estimator.predict_proba(aligned.to_numpy(float))[:, 1]
     return pd.Series(proba, index=features.index, name="churn_score_model")
 
@@ -811,6 +813,7 @@ class _Inputs:
         self._features: dict[tuple[pd.Timestamp, int], pd.DataFrame] = {}
         self._summaries: dict[pd.Timestamp, pd.DataFrame] = {}
         self._fits: dict[pd.Timestamp, dict[str, clv.FitResult]] = {}
+        self._tried: set[tuple[pd.Timestamp, str]] = set()
 
     def summary(self, cutoff: pd.Timestamp) -> pd.DataFrame:
         if cutoff not in self._summaries:
@@ -819,16 +822,23 @@ class _Inputs:
             )
         return self._summaries[cutoff]
 
-    def fits(self, cutoff: pd.Timestamp) -> dict[str, clv.FitResult]:
-        if cutoff not in self._fits:
-            self._fits[cutoff] = quick_fits(self.summary(cutoff), self.max_customers)
-        return self._fits[cutoff]
+    def fits(self, cutoff: pd.Timestamp, model: str | None = None) -> dict[str, clv.FitResult]:
+        """Quick fits as of ``cutoff``: BG/NBD always (features), Pareto/NBD when asked for
+        by name (a baseline; its fit costs several BG/NBD fits)."""
+        fits = self._fits.setdefault(cutoff, {})
+        wanted = ("bgnbd",) if model in (None, "bgnbd") else (model,)
+        for name in wanted:
+            if (cutoff, name) not in self._tried:
+                self._tried.add((cutoff, name))
+                fits.update(quick_fits(self.summary(cutoff), self.max_customers, (name,)))
+        return fits
 
     def features(self, cutoff: pd.Timestamp, window_days: int) -> pd.DataFrame:
         key = (cutoff, window_days)
         if key not in self._features:
             base = features_as_of(self.tx, cutoff, self.events, **self.feature_args)
-            extra = _model_columns(self.summary(cutoff), self.fits(cutoff), window_days)
+            fits = {k: f for k, f in self.fits(cutoff).items() if k == "bgnbd"}
+            extra = _model_columns(self.summary(cutoff), fits, window_days)
             self._features[key] = base.join(extra)
         return self._features[key]
 
@@ -838,7 +848,7 @@ class _Inputs:
     def baseline(self, name: str, cutoff: pd.Timestamp, horizon_days: int) -> pd.DataFrame:
         """1 - P(purchase in the horizon) under the quick ``name`` fit as of ``cutoff``
         (and P(alive)); raises ``NotEnoughDataError`` without a converged fit."""
-        fit = self.fits(cutoff).get(name)
+        fit = self.fits(cutoff, name).get(name)
         summary = self.summary(cutoff)
         if fit is None:
             raise NotEnoughDataError(f"{name} fit as of {cutoff.date()} did not converge")
