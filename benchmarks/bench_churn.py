@@ -185,6 +185,7 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--skip-generator", action="store_true")
+    parser.add_argument("--skip-clv", action="store_true", help="churn scores only")
     args = parser.parse_args()
 
     cpu = platform.processor() or platform.machine()
@@ -219,7 +220,8 @@ def main() -> None:
             data_end="1998-06-30",
         )
         churn_table(f"CDNOW {name}, 39 + 39 weeks", backtest, time.perf_counter() - start)
-        clv_tables(tx, name)
+        if not args.skip_clv:
+            clv_tables(tx, name)
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ def _tables(db: Path) -> dict:
         out = {name: con.sql(f"select * from marts.{name}").df() for name in MARTS}
         out["touchpoints"] = con.sql(
             "select count(*) filter (where order_id is null) as n from marts.fct_touchpoints"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     finally:
         con.close()
     return out
