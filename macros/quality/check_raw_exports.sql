@@ -4,7 +4,7 @@
     <raw_path>/<source>/<table>.<raw_format> and fails the run with one message listing
     every missing/empty file and every missing column (with the expected contract);
     extra columns are logged as warnings and ignored. Returns the SQL the hook runs.
-    `customer360 check-raw` (python/customer360/quality.py) does the same and more
+    `customer360 check-raw` (python/customer360/raw_contract_check.py) does the same and more
     (encoding, corrupt files, row counts); this is the guard for users who call dbt
     directly. Switch off with --vars '{check_raw_exports: false}'.
 -#}
