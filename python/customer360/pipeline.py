@@ -5,6 +5,7 @@ Each step is a function so that the CLI and the tests run the same code.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Iterator
@@ -28,10 +29,8 @@ from customer360.publish import (
 from customer360.quality import (
     RawContractError,
     ensure_raw_contract,
-    print_freshness,
     raw_counts_path,
     record_raw_counts,
-    run_source_freshness,
 )
 from customer360.settings import Settings
 from customer360.validate import ValidationSetupError, print_validation, run_validation
@@ -75,8 +74,11 @@ def run_build(
 ) -> bool:
     """raw contract check -> dbt build -> source freshness -> validate -> publish ->
     summary. The published file is replaced only when every step before publish
-    succeeded; otherwise the previous one stays. Stale sources (beyond error_after) fail
-    the run; warn_after only warns."""
+    succeeded; otherwise the previous one stays. Only the raw tables of the project
+    config are checked and read (customer360.config); marts none of whose inputs is
+    declared are listed as skipped. Stale sources (beyond error_after, measured against
+    the export date unless the config says otherwise: customer360.freshness) fail the
+    run; warn_after only warns."""
     run = run or RunReport()
     kept = f"[yellow]previous published warehouse kept: {settings.published_db}[/yellow]"
     try:
@@ -85,11 +87,23 @@ def run_build(
         console.print(f"[red]{exc}[/red]")
         console.print(kept)
         return False
+    from customer360.config import ConfigError
+    from customer360.coverage import print_skipped, print_systems, skipped_marts
+
     try:
         with run.step("raw contract check", console):
+            print_systems(settings, console)
             raw_report = ensure_raw_contract(
-                settings.raw_path, settings.raw_format, console, raw_counts_path(settings)
+                settings.raw_path,
+                settings.raw_format,
+                console,
+                raw_counts_path(settings),
+                tables=settings.config.present_tables(settings.project_dir),
             )
+    except ConfigError as exc:
+        console.print(f"[red]{exc}[/red]")
+        console.print(kept)
+        return False
     except RawContractError:
         console.print("[red]raw exports break the contract: nothing was built[/red]")
         console.print(kept)
@@ -102,10 +116,13 @@ def run_build(
         console.print(kept)
         return False
     print_dbt_results(settings, console)
+    print_skipped(skipped_marts(settings), console)
     if source_freshness:
+        from customer360.freshness import check_freshness, print_freshness_result
+
         with run.step("source freshness", console):
-            freshness = run_source_freshness(settings)
-            print_freshness(freshness, console)
+            freshness = check_freshness(settings)
+            print_freshness_result(freshness, console)
         if not freshness.ok:
             console.print(kept)
             return False
@@ -142,6 +159,8 @@ def run_demo(settings: Settings, people: int, seed: int, console: Console) -> bo
             f"[yellow]demo: pseudonymising with the local HMAC key in {key_file} (generated "
             "once, gitignored); real builds need C360_HMAC_KEY (docs/privacy.md)[/yellow]"
         )
+    if settings.raw_path != settings.data_dir / "raw":  # the demo builds what it generates
+        settings = dataclasses.replace(settings, raw_path=settings.data_dir / "raw")
     with run.step(f"generate {people:,} synthetic people (seed {seed})", console):
         generate(settings.data_dir, people=people, seed=seed, fmt=settings.raw_format)
     raw_counts_path(settings).unlink(missing_ok=True)  # new exports: no shrink baseline
@@ -276,6 +295,10 @@ def print_run_summary(settings: Settings, run: RunReport, console: Console) -> N
     if run.published is not None:
         table.add_row("published", str(len(run.published.tables)), f"{run.published.rows:,}")
     console.print(table)
+    from customer360.coverage import print_skipped, print_systems, skipped_marts
+
+    print_systems(settings, console)
+    print_skipped(skipped_marts(settings), console)
     customers = _count_if_exists(settings.build_db, "marts", "dim_customer")
     if customers is not None:
         console.print(f"customers (marts.dim_customer): {customers:,}")
