@@ -44,7 +44,6 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from customer360.contracts import RAW_TABLES
 from customer360.settings import Settings
 
 #: Schemas published by default (missing ones are skipped): the pseudonymised analyst
