@@ -25,8 +25,10 @@ from rich.table import Table
 from customer360.contracts import RAW_TABLES
 from customer360.settings import Settings
 
-#: folders whose models every record passes through (not followed, see the module doc)
-HUB_FOLDERS = ("identity", "identity_state", "privacy", "audit")
+#: folders whose models every record passes through (not followed, see the module doc):
+#: top-level folders, and second-level ones (intermediate/identity, marts/identity)
+HUB_TOP_FOLDERS = ("privacy", "audit", "identity_state")
+HUB_AREA_FOLDERS = ("identity", "identity_state")
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,10 @@ def system_tables(settings: Settings) -> list[SystemTable]:
 
 
 def _is_hub(node: dict) -> bool:
-    return any(part in HUB_FOLDERS for part in node.get("fqn", [])[1:-1])
+    folders = node.get("fqn", [])[1:-1]
+    return bool(folders) and (
+        folders[0] in HUB_TOP_FOLDERS or (len(folders) > 1 and folders[1] in HUB_AREA_FOLDERS)
+    )
 
 
 def upstream_sources(manifest: dict, unique_id: str) -> set[tuple[str, str]]:
