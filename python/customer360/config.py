@@ -101,12 +101,28 @@ class ProjectConfig:
     def where(self, key: str) -> str:
         return f"{self.path or 'default config'}: {key}"
 
-    def dbt_vars(self) -> dict[str, Any]:
-        """The vars this config passes to every dbt invocation."""
+    def dbt_vars(self, project_dir: Path | None = None) -> dict[str, Any]:
+        """The vars this config passes to every dbt invocation. With ``project_dir``, an
+        eighth system's staging models that declare ``config.meta.identity`` or
+        ``config.meta.orders`` are appended to vars ``identity_source_models`` /
+        ``order_source_models`` (unless the config sets those itself), so that adding a
+        system needs no edit of the project's files."""
         out: dict[str, Any] = dict(self.vars)
         out["systems"] = {s: list(tables) for s, tables in self.systems.items()}
         if self.exchange_rates is not None:
             out["exchange_rates_path"] = str(self.exchange_rates)
+        if project_dir is not None and self.extra_systems:
+            declared = extra_system_declarations(project_dir, self.extra_systems)
+            defaults = project_var_defaults(project_dir)
+            for var, kind in (
+                ("identity_source_models", "identity"),
+                ("order_source_models", "orders"),
+            ):
+                if var in self.vars:
+                    continue
+                names = list(defaults.get(var) or [])
+                names += [m for m, kinds in declared.items() if kind in kinds and m not in names]
+                out[var] = names
         return out
 
 
@@ -313,6 +329,31 @@ def extra_system_contract(project_dir: Path, system: str) -> dict[str, RawTable]
                 str(t.get("description") or ""),
                 tuple(columns),
             )
+    return out
+
+
+def project_var_defaults(project_dir: Path) -> dict[str, Any]:
+    """The vars of dbt_project.yml as written."""
+    data = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8")) or {}
+    return dict(data.get("vars") or {})
+
+
+def extra_system_declarations(project_dir: Path, systems: tuple[str, ...]) -> dict[str, set[str]]:
+    """model -> the kinds (identity, orders) its YAML declares in ``config.meta``, for the
+    staging models of the given systems (``models/staging/<system>/_*__models.yml``)."""
+    out: dict[str, set[str]] = {}
+    for system in systems:
+        for path in sorted((project_dir / "models" / "staging" / system).glob("_*__models.yml")):
+            for model in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get(
+                "models"
+            ) or []:
+                meta = {
+                    **(model.get("meta") or {}),
+                    **((model.get("config") or {}).get("meta") or {}),
+                }
+                kinds = {k for k in ("identity", "orders") if meta.get(k) is not None}
+                if kinds:
+                    out[str(model["name"])] = kinds
     return out
 
 

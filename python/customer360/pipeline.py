@@ -113,6 +113,7 @@ def run_build(
             run_dbt_build(settings, console, full_refresh=full_refresh)
     except DbtError as exc:
         console.print(f"[red]{exc}[/red]")
+        print_skipped(skipped_marts(settings), console)
         console.print(kept)
         return False
     print_dbt_results(settings, console)

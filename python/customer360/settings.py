@@ -82,7 +82,7 @@ class Settings:
 
     def dbt_vars(self) -> dict[str, Any]:
         """The vars of every dbt call: the config's, then the command line's."""
-        return {**self.config.dbt_vars(), **self.cli_vars}
+        return {**self.config.dbt_vars(self.project_dir), **self.cli_vars}
 
     def dbt_env(self) -> dict[str, str]:
         """Environment for a dbt subprocess: absolute paths so any cwd works."""

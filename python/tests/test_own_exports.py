@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -94,6 +95,47 @@ def _build(root: Path, config_text: str, fmt: str, writer) -> OwnBuild:
     return OwnBuild(settings, expected, ok, buffer.getvalue(), failed)
 
 
+def _build_cli(root: Path, config_text: str, fmt: str, writer, variables: str) -> OwnBuild:
+    """The same through the command a user runs: `customer360 build --config ... --vars ...`
+    (a subprocess; paths from the environment as a user would set them)."""
+    import os
+    import subprocess
+    import sys
+
+    from customer360.publish import publish
+    from customer360.validate import run_validation
+
+    settings = _settings(root, config_text, fmt)
+    expected = writer(settings.raw_path)
+    env = {
+        **os.environ,
+        "C360_DATA_DIR": str(settings.data_dir),
+        "C360_BUILD_DB": str(settings.build_db),
+        "C360_PUBLISHED_DB": str(settings.published_db),
+        "C360_REPORTS_DIR": str(settings.reports_dir),
+        "DBT_TARGET_PATH": str(settings.dbt_target_path),
+        "DBT_LOG_PATH": str(settings.dbt_log_path),
+        "COLUMNS": "200",
+    }
+    env.pop("C360_RAW_PATH", None)
+    env.pop("C360_RAW_FORMAT", None)
+    cli = Path(sys.executable).with_name("customer360")
+    config = root / "customer360.yml"
+    proc = subprocess.run(
+        [str(cli), "build", "--config", str(config), "--vars", variables],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    settings = dataclasses.replace(settings, cli_vars=parse_vars(variables))
+    failed = [] if proc.returncode == 0 else _failed_nodes(settings)
+    if failed and all(name in CLV_CHURN for name in failed):
+        assert run_validation(settings.build_db, settings.reports_dir / "gx").success
+        publish(settings)
+    return OwnBuild(settings, expected, proc.returncode == 0, proc.stdout + proc.stderr, failed)
+
+
 SHOP_ONLY = """
 systems:
   shop: [customers, orders]
@@ -103,8 +145,9 @@ vars:
 """
 CRM_ONLY = """
 systems: {crm: [contacts]}
+raw_path: data/raw
 raw_format: csv
-vars: {default_country: US}
+vars: {default_country: DE}   # the command line's --vars say US
 """
 SHOP_NEWSLETTER_WEB = """
 systems:
@@ -122,7 +165,13 @@ def shop_only(tmp_path_factory: pytest.TempPathFactory) -> OwnBuild:
 
 @pytest.fixture(scope="module")
 def crm_only(tmp_path_factory: pytest.TempPathFactory) -> OwnBuild:
-    return _build(tmp_path_factory.mktemp("crm_only"), CRM_ONLY, "csv", own.crm_only)
+    return _build_cli(
+        tmp_path_factory.mktemp("crm_only"),
+        CRM_ONLY,
+        "csv",
+        own.crm_only,
+        "{default_country: US, identity_id_prefix: 'P-'}",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -200,6 +249,39 @@ def test_vars_reach_every_dbt_call(tmp_path: Path) -> None:
     assert passed["base_currency"] == "GBP"  # the call's own --vars win
     assert passed["clv_horizon_months"] == 6 and passed["systems"] == {"crm": ["contacts"]}
     assert with_project_vars(["clean"], settings) == ["clean"]
+
+
+def test_phone_plans_macro_is_generated_from_the_pinned_phonenumbers() -> None:
+    """macros/normalize/phone_numbering_plans.sql is what scripts/generate_phone_metadata.py
+    writes from the installed phonenumbers (no hand-written country rules)."""
+    import subprocess
+    import sys
+
+    import phonenumbers
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "generate_phone_metadata.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--check"], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    macro = script.parents[1] / "macros" / "normalize" / "phone_numbering_plans.sql"
+    text = macro.read_text()
+    assert f"phonenumbers package\n    {phonenumbers.__version__}" in text
+    assert len(phonenumbers.SUPPORTED_REGIONS) > 240 and "'JP': ['81', '0'," in text
+
+
+def test_rates_seed_covers_1999_to_next_year() -> None:
+    import csv as csv_module
+
+    seed = Path(__file__).resolve().parents[2] / "seeds" / "exchange_rates.csv"
+    with seed.open() as fh:
+        rows = list(csv_module.DictReader(fh))
+    months = sorted({r["rate_month"] for r in rows})
+    assert months[0] == "1999-01-01" and months[-1] >= f"{datetime.now().year}-12-01"
+    for month in ("1999-01-01", "2010-06-01", months[-1]):
+        assert {r["currency_code"] for r in rows if r["rate_month"] == month} == {
+            "EUR", "USD", "GBP", "CHF"
+        }  # fmt: skip
 
 
 # ------------------------------------------------------------------ raw check (no dbt)
@@ -329,7 +411,13 @@ def test_crm_only_builds_validates_and_publishes(crm_only: OwnBuild) -> None:
     assert {"fct_orders", "fct_sessions", "customer_consent"} <= skipped
     customers = _rows(published, "select count(*) from analyst.dim_customer")[0][0]
     assert 0 < customers <= 59
+    # the command line's --vars reached dbt
+    prefixes = _rows(published, "select distinct left(customer_id, 2) from analyst.dim_customer")
+    assert prefixes == [("P-",)]
+    assert "systems used" in crm_only.output and "crm" in crm_only.output
     _assert_build_ok(crm_only)
+    report = crm_only.settings.reports_dir / "customer360_report.html"
+    assert report.is_file() and "Systems used: crm" in report.read_text()
 
 
 def test_crm_only_zones_names_addresses_phones(crm_only: OwnBuild) -> None:
@@ -390,3 +478,104 @@ def test_shop_newsletter_web_links_web_and_newsletter_to_shop(
         "where currency = 'GBP'",
     )[0]
     assert gbp[0] > 0 and gbp[0] == gbp[1]  # converted with the seeded rates
+
+
+# ------------------------------------------------------------------ an eighth system
+
+#: what the guide's recipe ("An eighth system") has a user add: a POS vendor's receipts
+POS2_SOURCES = """\
+version: 2
+
+sources:
+  - name: pos2
+    description: "A second point-of-sale vendor: receipts with the customer's e-mail."
+    tables:
+      - name: receipts
+        config:
+          external_location: "read_csv('{{ env_var('C360_RAW_PATH') }}/pos2/receipts.csv',
+            header=true, all_varchar=true)"
+        columns:
+          - {name: receipt_id, data_type: varchar, config: {meta: {required: true}}}
+          - {name: customer_email, data_type: varchar, config: {meta: {required: false}}}
+          - {name: shop_code, data_type: varchar, config: {meta: {required: true}}}
+          - {name: sold_at, data_type: timestamp, config: {meta: {required: true}}}
+          - {name: currency, data_type: varchar, config: {meta: {required: true}}}
+          - {name: total, data_type: "decimal(12,2)", config: {meta: {required: true}}}
+"""
+
+POS2_MODEL = """\
+with
+
+source as (
+    select * from {{ source('pos2', 'receipts') }}
+),
+
+rates as (
+    select * from {{ ref('stg_seeds__exchange_rates') }}
+),
+
+typed as (
+    select
+        {{ clean_text('receipt_id') }} as receipt_id,
+        {{ normalize_email('customer_email') }} as email,
+        {{ clean_text('shop_code') }} as store_id,
+        {{ dbt.safe_cast('sold_at', 'timestamp') }} as sold_at,
+        upper({{ clean_text('currency') }}) as currency,
+        {{ dbt.safe_cast('total', 'decimal(12, 2)') }} as total
+    from source
+),
+
+final as (
+    select
+        typed.receipt_id as order_id,
+        typed.email,
+        typed.sold_at as ordered_at,
+        'store' as channel,
+        typed.store_id,
+        typed.currency,
+        case when typed.total < 0 then 'returned' else 'completed' end as order_status,
+        typed.total as gross_amount,
+        greatest({{ to_base_currency('typed.total', 'rates.rate_to_base') }}, 0)
+            as gross_revenue_base,
+        greatest(-{{ to_base_currency('typed.total', 'rates.rate_to_base') }}, 0)
+            as refunded_revenue_base,
+        false as is_refunded,
+        false as is_cancelled,
+        typed.total < 0 as is_return
+    from typed
+    left join rates
+        on typed.currency = rates.currency_code
+        and cast({{ dbt.date_trunc('month', 'typed.sold_at') }} as date) = rates.rate_month
+)
+
+select * from final
+"""
+
+POS2_MODELS_YML = """\
+version: 2
+
+models:
+  - name: stg_pos2__receipts
+    description: "Receipts of the second POS vendor, in fct_orders' shape."
+    config:
+      meta:
+        identity:
+          key: order_id
+          observed_at: ordered_at
+          identifiers: {email: email}
+        orders: {}
+    columns:
+      - {name: order_id, description: "Receipt id.", meta: {pii: pseudonymous}}
+      - {name: email, description: "Customer e-mail, normalised.", meta: {pii: direct}}
+      - {name: ordered_at, description: "Sale time (UTC).", meta: {pii: none}}
+      - {name: channel, description: "Always store.", meta: {pii: none}}
+      - {name: store_id, description: "Shop code.", meta: {pii: none}}
+      - {name: currency, description: "ISO 4217.", meta: {pii: none}}
+      - {name: order_status, description: "completed or returned.", meta: {pii: none}}
+      - {name: gross_amount, description: "Receipt total.", meta: {pii: none}}
+      - {name: gross_revenue_base, description: "Sale in the base currency.", meta: {pii: none}}
+      - {name: refunded_revenue_base, description: "Return, base currency.", meta: {pii: none}}
+      - {name: is_refunded, description: "Never.", meta: {pii: none}}
+      - {name: is_cancelled, description: "Never.", meta: {pii: none}}
+      - {name: is_return, description: "A negative total.", meta: {pii: none}}
+"""
