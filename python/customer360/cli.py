@@ -206,7 +206,7 @@ def reset_ids_command(
     console.print(f"dropped: {', '.join(dropped) if dropped else 'nothing (no registry)'}")
 
 
-# --- quality commands (customer360.quality / customer360.validate) -----------------
+# --- quality commands (customer360.raw_contract_check / customer360.gx_validation) ---
 
 
 @app.command("check-raw")
@@ -223,7 +223,7 @@ def check_raw_command(
     contract: missing files or required columns fail; undeclared systems are not read."""
     from customer360.config import ConfigError
     from customer360.coverage import print_systems
-    from customer360.quality import check_raw, print_report
+    from customer360.raw_contract_check import check_raw, print_report
 
     settings = _settings(config)
     try:
@@ -247,7 +247,7 @@ def validate(
     ] = None,
 ) -> None:
     """Run the Great Expectations suite on dim_customer and customer_source_map."""
-    from customer360.validate import ValidationSetupError, print_validation, run_validation
+    from customer360.gx_validation import ValidationSetupError, print_validation, run_validation
 
     settings = Settings.from_env()
     try:

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from customer360.dbt import DbtError, run_dbt
+from customer360.gx_validation import ValidationSetupError, print_validation, run_validation
 from customer360.privacy import PrivacyKeyError, enable_demo_key, load_hmac_key
 from customer360.publish import (
     PublishError,
@@ -26,14 +27,13 @@ from customer360.publish import (
     print_publish_result,
     publish,
 )
-from customer360.quality import (
+from customer360.raw_contract_check import (
     RawContractError,
     ensure_raw_contract,
     raw_counts_path,
     record_raw_counts,
 )
 from customer360.settings import Settings
-from customer360.validate import ValidationSetupError, print_validation, run_validation
 
 LAYERS = ("staging", "intermediate", "marts")
 SUMMARY_SCHEMAS = (*LAYERS, "analyst", "quarantine")
