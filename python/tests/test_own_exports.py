@@ -358,6 +358,7 @@ def test_a_lagging_feed_is_stale_against_the_export_date(tmp_path: Path) -> None
 # ------------------------------------------------------------------ set-up 1: shop only
 
 
+@pytest.mark.warehouse
 def test_shop_only_builds_validates_and_publishes(shop_only: OwnBuild) -> None:
     published = _published(shop_only)
     tables = {r[0] for r in _rows(published, "select table_name from information_schema.tables")}
@@ -376,6 +377,7 @@ def test_shop_only_builds_validates_and_publishes(shop_only: OwnBuild) -> None:
     _assert_build_ok(shop_only)
 
 
+@pytest.mark.warehouse
 def test_shop_only_times_are_utc_and_usd_needs_no_rate(shop_only: OwnBuild) -> None:
     db = shop_only.settings.build_db
     staged = dict(_rows(db, "select order_id, ordered_at from staging.stg_shop__orders"))
@@ -388,6 +390,7 @@ def test_shop_only_times_are_utc_and_usd_needs_no_rate(shop_only: OwnBuild) -> N
     assert _rows(db, "select distinct currency from staging.stg_shop__orders") == [("USD",)]
 
 
+@pytest.mark.warehouse
 def test_shop_only_phones_of_every_country(shop_only: OwnBuild) -> None:
     db = shop_only.settings.build_db
     phones = dict(
@@ -403,6 +406,7 @@ def test_shop_only_phones_of_every_country(shop_only: OwnBuild) -> None:
 # ------------------------------------------------------------------ set-up 2: CRM only
 
 
+@pytest.mark.warehouse
 def test_crm_only_builds_validates_and_publishes(crm_only: OwnBuild) -> None:
     published = _published(crm_only)
     used = _rows(published, "select system, table_name from _publish_systems where status = 'used'")
@@ -420,6 +424,7 @@ def test_crm_only_builds_validates_and_publishes(crm_only: OwnBuild) -> None:
     assert report.is_file() and "Systems used: crm" in report.read_text()
 
 
+@pytest.mark.warehouse
 def test_crm_only_zones_names_addresses_phones(crm_only: OwnBuild) -> None:
     db = crm_only.settings.build_db
     expected = crm_only.expected
@@ -446,6 +451,7 @@ def test_crm_only_zones_names_addresses_phones(crm_only: OwnBuild) -> None:
 # ------------------------------------------------------------------ set-up 3: shop+newsletter+web
 
 
+@pytest.mark.warehouse
 def test_shop_newsletter_web_builds_validates_and_publishes(shop_newsletter_web: OwnBuild) -> None:
     published = _published(shop_newsletter_web)
     used = {
@@ -464,6 +470,7 @@ def test_shop_newsletter_web_builds_validates_and_publishes(shop_newsletter_web:
     _assert_build_ok(shop_newsletter_web)
 
 
+@pytest.mark.warehouse
 def test_shop_newsletter_web_links_web_and_newsletter_to_shop(
     shop_newsletter_web: OwnBuild,
 ) -> None:
@@ -579,3 +586,93 @@ models:
       - {name: is_cancelled, description: "Never.", meta: {pii: none}}
       - {name: is_return, description: "A negative total.", meta: {pii: none}}
 """
+
+
+def _project_copy(dst: Path) -> Path:
+    """The project's dbt files (what a clone has), to add a system to without touching
+    the worktree."""
+    import shutil
+
+    src = Path(__file__).resolve().parents[2]
+    dst.mkdir(parents=True)
+    for name in ("dbt_project.yml", "profiles.yml", "customer360.yml"):
+        shutil.copy2(src / name, dst / name)
+    for folder in ("models", "macros", "seeds", "tests", "analyses"):
+        if (src / folder).is_dir():
+            shutil.copytree(src / folder, dst / folder)
+    return dst
+
+
+@pytest.mark.warehouse
+def test_eighth_system_joins_identity_and_orders(tmp_path: Path) -> None:
+    """The guide's recipe, followed literally: a POS vendor's receipts (an eighth system)
+    are a sources YAML, one staging model and its YAML declaring config.meta.identity and
+    config.meta.orders, plus one line in the user's config. No identity or mart SQL is
+    edited; the receipts join the CRM customers by e-mail and land in fct_orders."""
+    import csv
+
+    from customer360.dbt import run_dbt
+    from customer360.raw_contract_check import check_raw
+
+    project = _project_copy(tmp_path / "project")
+    staging = project / "models" / "staging" / "pos2"
+    staging.mkdir()
+    (staging / "_pos2__sources.yml").write_text(POS2_SOURCES)
+    (staging / "stg_pos2__receipts.sql").write_text(POS2_MODEL)
+    (staging / "_pos2__models.yml").write_text(POS2_MODELS_YML)
+    before = {p.relative_to(project): p.read_bytes() for p in (project / "models").rglob("*")
+              if p.is_file() and "pos2" not in p.parts}  # fmt: skip
+
+    settings = dataclasses.replace(
+        Settings.for_directory(tmp_path / "run", project_dir=project), raw_format="csv"
+    )
+    config = own.write_config(
+        tmp_path / "run" / "customer360.yml",
+        "systems: {crm: [contacts], pos2: [receipts]}\nraw_format: csv\n",
+    )
+    settings = dataclasses.replace(settings, config=load_config(config))
+    expected = own.crm_only(settings.raw_path)
+    with (settings.raw_path / "crm" / "contacts.csv").open(encoding="utf-8") as fh:
+        contacts = [r for r in csv.DictReader(fh) if r["email"].isascii()]
+    receipts = settings.raw_path / "pos2" / "receipts.csv"
+    receipts.parent.mkdir(parents=True)
+    with receipts.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(
+            ["total", "sold_at", "receipt_id", "currency", "shop_code", "customer_email"]
+        )
+        for n, contact in enumerate(contacts[:10]):
+            writer.writerow([f"{10 + n}.50", f"2024-0{1 + n % 9}-15T12:00:00+01:00", f"R{n}",
+                             "eur", "S1", contact["email"].upper()])  # fmt: skip
+        writer.writerow(["-5.00", "2024-02-01 09:00:00 Europe/Berlin", "R-ret", "EUR", "S1", ""])
+
+    tables = settings.config.present_tables(project)
+    assert ("pos2", "receipts") in {(t.system, t.name) for t in tables}
+    assert check_raw(settings.raw_path, "csv", tables).ok
+    vars_ = settings.dbt_vars()
+    assert vars_["identity_source_models"][-1] == "stg_pos2__receipts"
+    assert vars_["order_source_models"] == ["stg_pos2__receipts"]
+
+    run_dbt(["build"], settings)
+    db = settings.build_db
+    linked = _rows(
+        db,
+        "select r.record_key, c.record_key from marts.customer_source_map as r "
+        "join marts.customer_source_map as c on r.customer_id = c.customer_id "
+        "and c.source_system = 'crm' where r.source_system = 'pos2'",
+    )
+    assert sorted(linked) == sorted((f"R{n}", c["contact_id"]) for n, c in enumerate(contacts[:10]))
+    orders = _rows(
+        db,
+        "select order_id, customer_id is not null, channel, gross_revenue_base, "
+        "refunded_revenue_base, ordered_at from marts.fct_orders where source_system = 'pos2' "
+        "order by order_id",
+    )
+    assert len(orders) == 11 and sum(o[1] for o in orders) == 10
+    assert orders[0] == ("R-ret", False, "store", 0, 5, datetime(2024, 2, 1, 8, 0))
+    assert orders[1][3] == 10.5 and orders[1][5] == datetime(2024, 1, 15, 11, 0)
+    assert expected.rows == {"crm.contacts": 60}
+    # nothing of the project changed but the new folder
+    after = {p.relative_to(project): p.read_bytes() for p in (project / "models").rglob("*")
+             if p.is_file() and "pos2" not in p.parts}  # fmt: skip
+    assert after == before
