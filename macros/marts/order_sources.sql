@@ -16,7 +16,7 @@
     {%- for name in names -%}
         {%- set parts = name[4:].split('__') if name.startswith('stg_') else [name, name] -%}
         {%- set declared = {'source_system': parts[0], 'source_table': parts[-1]} -%}
-        {%- if execute -%}
+        {%- if execute and graph.nodes is defined -%}
             {%- set nodes = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model') | selectattr('name', 'equalto', name) | list -%}
             {%- set meta = {} -%}
             {%- for node in nodes -%}

@@ -155,6 +155,7 @@ systems:
   newsletter: all
   web: [events]
 raw_format: csv
+exchange_rates: rates.csv   # the user's own, daily, with JPY
 """
 
 
@@ -176,9 +177,9 @@ def crm_only(tmp_path_factory: pytest.TempPathFactory) -> OwnBuild:
 
 @pytest.fixture(scope="module")
 def shop_newsletter_web(tmp_path_factory: pytest.TempPathFactory) -> OwnBuild:
-    return _build(
-        tmp_path_factory.mktemp("snw"), SHOP_NEWSLETTER_WEB, "csv", own.shop_newsletter_web
-    )
+    root = tmp_path_factory.mktemp("snw")
+    own.write_user_rates(root / "rates.csv")
+    return _build(root, SHOP_NEWSLETTER_WEB, "csv", own.shop_newsletter_web)
 
 
 def _published(build: OwnBuild) -> Path:
@@ -335,6 +336,7 @@ def test_historical_export_is_fresh_against_its_own_date(tmp_path: Path) -> None
 
 
 def test_a_lagging_feed_is_stale_against_the_export_date(tmp_path: Path) -> None:
+    own.write_user_rates(tmp_path / "rates.csv")
     settings = _settings(tmp_path, SHOP_NEWSLETTER_WEB, "csv")
     own.shop_newsletter_web(settings.raw_path)
     assert check_freshness(settings).ok
@@ -346,7 +348,7 @@ def test_a_lagging_feed_is_stale_against_the_export_date(tmp_path: Path) -> None
     result = check_freshness(settings)
     assert [t.source for t in result.errors] == ["web.events"]
     limits = own.write_config(
-        tmp_path / "loose.yml",
+        tmp_path / "loose.yml",  # beside rates.csv
         SHOP_NEWSLETTER_WEB
         + "freshness:\n  tables:\n"
         + "    web.events: {warn_after_hours: null, error_after_hours: null}\n",
@@ -479,12 +481,16 @@ def test_shop_newsletter_web_links_web_and_newsletter_to_shop(
     assert _rows(db, "select count(*) from marts.dim_customer") == [(50,)]
     staged = dict(_rows(db, "select order_id, ordered_at from staging.stg_shop__orders"))
     assert staged == shop_newsletter_web.expected.ordered_at_utc
-    gbp = _rows(
+    # converted with the user's daily rates table (averaged per month), JPY included
+    converted = _rows(
         db,
-        "select count(*), count(order_total_base) from staging.stg_shop__orders "
-        "where currency = 'GBP'",
-    )[0]
-    assert gbp[0] > 0 and gbp[0] == gbp[1]  # converted with the seeded rates
+        "select currency, order_total, order_total_base from staging.stg_shop__orders",
+    )
+    by_currency = {c for c, _, _ in converted}
+    assert by_currency == {"EUR", "GBP", "JPY"}
+    for currency, total, base in converted:
+        assert float(base) == pytest.approx(round(float(total) * own.USER_RATES[currency], 2))
+    assert _rows(db, "select count(*) from quarantine.quarantine_shop__orders") == [(0,)]
 
 
 # ------------------------------------------------------------------ an eighth system
