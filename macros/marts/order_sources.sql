@@ -33,3 +33,11 @@
     {%- endfor -%}
     {{ return(sources) }}
 {%- endmacro %}
+
+{#- fails for each order whose source_system is neither shop, loyalty nor a declared order source -#}
+{% test order_source_system(model, column_name) %}
+{%- set systems = ['shop', 'loyalty'] + (order_sources() | map(attribute='source_system') | list) %}
+select {{ column_name }}
+from {{ model }}
+where {{ column_name }} not in ({% for s in systems %}'{{ s }}'{% if not loop.last %}, {% endif %}{% endfor %})
+{% endtest %}

@@ -12,7 +12,9 @@
 {%- set documented = (model.columns or {}).keys() | list if execute else [] %}
 {%- set systems = [] %}
 {%- for system in identity_sources() | map(attribute='source_system') | unique %}
-    {%- if not execute or ('n_' ~ system ~ '_records') in documented %}{% do systems.append(system) %}{% endif %}
+{%- if not execute or ('n_' ~ system ~ '_records') in documented %}
+{%- do systems.append(system) %}
+{%- endif %}
 {%- endfor %}
 
 with

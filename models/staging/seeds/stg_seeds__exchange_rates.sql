@@ -5,6 +5,7 @@
     never need a rate (also outside the table's months). -#}
 {%- set base_currency = var("base_currency", "EUR") | upper %}
 {%- set rates_path = var("exchange_rates_path", none) %}
+{%- set first_day = "cast('" ~ var('min_plausible_date', '1990-01-01') ~ "' as date)" %}
 
 with
 
@@ -54,11 +55,12 @@ converted as (
 
 base_months as (
     select cast(month_start as date) as rate_month
-    from generate_series(
-        cast({{ dbt.date_trunc('month', "cast('" ~ var('min_plausible_date', '1990-01-01') ~ "' as date)") }} as date),
-        cast({{ dbt.date_trunc('month', 'current_date') }} as date) + interval 10 year,
-        interval 1 month
-    ) as months (month_start)
+    from
+        generate_series(
+            cast({{ dbt.date_trunc('month', first_day) }} as date),
+            cast({{ dbt.date_trunc('month', 'current_date') }} as date) + interval 10 year,
+            interval 1 month
+        ) as months (month_start)
 ),
 
 base_currency_rows as (
