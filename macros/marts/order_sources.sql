@@ -34,10 +34,11 @@
     {{ return(sources) }}
 {%- endmacro %}
 
-{#- fails for each order whose source_system is neither shop, loyalty nor a declared order source -#}
-{% test order_source_system(model, column_name) %}
-{%- set systems = ['shop', 'loyalty'] + (order_sources() | map(attribute='source_system') | list) %}
+{#- accepted_values plus the source_system of every declared order source (an eighth
+    system's orders reach fct_orders and fct_touchpoints) -#}
+{% test accepted_values_or_order_sources(model, column_name, values) %}
+{%- set accepted = values + (order_sources() | map(attribute='source_system') | list) %}
 select {{ column_name }}
 from {{ model }}
-where {{ column_name }} not in ({% for s in systems %}'{{ s }}'{% if not loop.last %}, {% endif %}{% endfor %})
+where {{ column_name }} not in ({% for v in accepted %}'{{ v }}'{% if not loop.last %}, {% endif %}{% endfor %})
 {% endtest %}
