@@ -641,7 +641,11 @@ def test_eighth_system_joins_identity_and_orders(tmp_path: Path) -> None:
     settings = dataclasses.replace(settings, config=load_config(config))
     expected = own.crm_only(settings.raw_path)
     with (settings.raw_path / "crm" / "contacts.csv").open(encoding="utf-8") as fh:
-        contacts = [r for r in csv.DictReader(fh) if r["email"].isascii()]
+        contacts = [  # staged contacts with an ASCII e-mail (crm-0007 is quarantined)
+            r
+            for r in csv.DictReader(fh)
+            if r["email"].isascii() and r["contact_id"] not in expected.quarantined
+        ]
     receipts = settings.raw_path / "pos2" / "receipts.csv"
     receipts.parent.mkdir(parents=True)
     with receipts.open("w", newline="", encoding="utf-8") as fh:
