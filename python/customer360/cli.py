@@ -245,13 +245,23 @@ def validate(
     docs_dir: Annotated[
         Path | None, typer.Option(help="Where GX data docs go (default: <reports>/gx).")
     ] = None,
+    config: ConfigOption = None,
+    variables: VarsOption = None,
 ) -> None:
     """Run the Great Expectations suite on dim_customer and customer_source_map."""
-    from customer360.gx_validation import ValidationSetupError, print_validation, run_validation
+    from customer360.gx_validation import (
+        ValidationSetupError,
+        customer_id_regex,
+        print_validation,
+        run_validation,
+    )
 
-    settings = Settings.from_env()
+    settings = _settings(config, variables)
+    regex = customer_id_regex(settings.project_dir, settings.dbt_vars())  # the build's ID format
     try:
-        result = run_validation(db or settings.build_db, docs_dir or settings.reports_dir / "gx")
+        result = run_validation(
+            db or settings.build_db, docs_dir or settings.reports_dir / "gx", regex
+        )
     except ValidationSetupError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc

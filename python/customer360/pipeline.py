@@ -18,7 +18,12 @@ from rich.console import Console
 from rich.table import Table
 
 from customer360.dbt import DbtError, run_dbt
-from customer360.gx_validation import ValidationSetupError, print_validation, run_validation
+from customer360.gx_validation import (
+    ValidationSetupError,
+    customer_id_regex,
+    print_validation,
+    run_validation,
+)
 from customer360.privacy import PrivacyKeyError, enable_demo_key, load_hmac_key
 from customer360.publish import (
     PublishError,
@@ -135,7 +140,11 @@ def run_build(
             return False
     try:
         with run.step("validate (Great Expectations)", console):
-            validation = run_validation(settings.build_db, settings.reports_dir / "gx")
+            validation = run_validation(
+                settings.build_db,
+                settings.reports_dir / "gx",
+                id_regex=customer_id_regex(settings.project_dir, settings.dbt_vars()),
+            )
             print_validation(validation, console)
     except ValidationSetupError as exc:
         console.print(f"[red]{exc}[/red]")
