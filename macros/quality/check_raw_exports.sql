@@ -22,7 +22,15 @@
         {%- set raw_path = var('raw_path') -%}
         {%- set fmt = var('raw_format') -%}
         {%- set errors = [] -%}
-        {%- set sources = graph.sources.values() | selectattr('package_name', 'equalto', project_name) | list -%}
+        {%- set sources = [] -%}
+        {%- set absent = [] -%}
+        {%- for node in graph.sources.values() | selectattr('package_name', 'equalto', project_name) -%}
+            {%- if raw_table_declared(node.source_name, node.name) -%}
+                {%- do sources.append(node) -%}
+            {%- else -%}
+                {%- do absent.append(node.source_name ~ '.' ~ node.name) -%}
+            {%- endif -%}
+        {%- endfor -%}
         {%- for node in sources | sort(attribute='unique_id') -%}
             {%- set path = raw_path ~ '/' ~ node.source_name ~ '/' ~ node.name ~ '.' ~ fmt -%}
             {%- set table = node.source_name ~ '.' ~ node.name -%}
@@ -51,8 +59,24 @@
             {%- do exceptions.raise_compiler_error("raw exports break the contract (run `customer360 check-raw` for details):\n  - " ~ (errors | join("\n  - "))) -%}
         {%- endif -%}
         {%- do log("customer360: " ~ (sources | length) ~ " raw exports match the contract (" ~ fmt ~ ", " ~ raw_path ~ ")", info=true) -%}
+        {%- if absent -%}
+            {%- do log("customer360: not declared in var `systems` (read as empty): " ~ (absent | join(', ')), info=true) -%}
+        {%- endif -%}
     {%- endif -%}
     select 1 as raw_exports_checked
+{%- endmacro %}
+
+{#-
+    raw_table_declared(system, table): the project config declares this raw table (var
+    `systems`: {system: [table, ...] or 'all'}; unset = every table). An undeclared table's
+    source reads as an empty relation (scripts/generate_sources_yaml.py), its file is
+    never opened.
+-#}
+{% macro raw_table_declared(system, table) -%}
+    {%- set systems = var('systems', none) -%}
+    {%- if systems is none -%}{{ return(true) }}{%- endif -%}
+    {%- set tables = systems.get(system) -%}
+    {{ return(tables == 'all' or (tables is not none and table in tables)) }}
 {%- endmacro %}
 
 {#- true when the file exists (DuckDB glob of the exact path) -#}

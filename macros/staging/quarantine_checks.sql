@@ -4,7 +4,7 @@
     use inside collect_reasons(); a row whose reasons are all null is staged, any other
     row is quarantined with the reasons joined by ', '.
     Reason codes: missing_primary_key, conflicting_duplicate_key, exact_duplicate,
-    <col>_missing, <col>_unparseable, <col>_in_future, <col>_before_1990,
+    <col>_missing, <col>_unparseable, <col>_unreadable_time_zone, <col>_in_future, <col>_before_1990,
     <col>_not_a_number, <col>_negative, <col>_out_of_range, <col>_absurd,
     unknown_currency, no_exchange_rate.
 -#}
@@ -55,7 +55,9 @@
     {%- if required -%}
     case when {{ clean_text(raw) }} is null then '{{ name }}_missing' end,
     {% endif -%}
-    case when {{ clean_text(raw) }} is not null and {{ typed }} is null then '{{ name }}_unparseable' end,
+    case when {{ clean_text(raw) }} is not null and {{ typed }} is null then
+        case when {{ has_unreadable_time_zone(raw) }} then '{{ name }}_unreadable_time_zone' else '{{ name }}_unparseable' end
+    end,
     case when {{ typed }} > {{ max_plausible_timestamp() }} then '{{ name }}_in_future' end,
     case when {{ typed }} < {{ min_plausible_timestamp() }} then '{{ name }}_before_1990' end
 {%- endmacro %}

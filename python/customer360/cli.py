@@ -5,6 +5,7 @@ Each command calls a function that tests call directly; no logic lives here.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated
 
@@ -20,27 +21,71 @@ app = typer.Typer(
 )
 console = Console()
 
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="Project config: which systems/tables you have, vars, freshness "
+        "(default: $C360_CONFIG, else customer360.yml; docs/bring-your-own-data.md).",
+    ),
+]
+VarsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--vars",
+        help="dbt vars as YAML/JSON, over the config's: "
+        "'{base_currency: USD, clv_churn_as_of_date: 1998-06-30}'.",
+    ),
+]
+
+
+def _settings(config: Path | None = None, variables: str | None = None) -> Settings:
+    """Settings from the environment with the project config and --vars; a bad config
+    or --vars exits 2 with the message (file and key)."""
+    from customer360.config import ConfigError, parse_vars
+
+    try:
+        settings = Settings.from_env(config)
+        if variables:
+            settings = dataclasses.replace(settings, cli_vars=parse_vars(variables))
+    except ConfigError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    return settings
+
 
 @app.command()
 def demo(
     people: Annotated[int, typer.Option(help="Number of synthetic people.")] = 10_000,
     seed: Annotated[int, typer.Option(help="Generator seed.")] = 42,
+    config: ConfigOption = None,
+    variables: VarsOption = None,
 ) -> None:
     """Generate the demo sources, build the warehouse, validate it and print a summary."""
     from customer360.pipeline import run_demo
 
-    ok = run_demo(Settings.from_env(), people=people, seed=seed, console=console)
+    ok = run_demo(_settings(config, variables), people=people, seed=seed, console=console)
     raise typer.Exit(0 if ok else 1)
 
 
 @app.command()
 def build(
     full_refresh: Annotated[bool, typer.Option(help="Rebuild tables (ID registry kept).")] = False,
+    config: ConfigOption = None,
+    variables: VarsOption = None,
+    report: Annotated[
+        bool, typer.Option(help="After publishing, write dbt docs and the HTML report.")
+    ] = True,
 ) -> None:
-    """Run `dbt build` on the current raw exports and print a summary."""
-    from customer360.pipeline import run_build
+    """Check the raw exports, `dbt build`, check freshness, validate, publish and print a
+    summary (which systems were used, which marts were skipped), then the report."""
+    from customer360.pipeline import RunReport, run_build, write_docs_and_report
 
-    ok = run_build(Settings.from_env(), console=console, full_refresh=full_refresh)
+    settings = _settings(config, variables)
+    run = RunReport()
+    ok = run_build(settings, console=console, full_refresh=full_refresh, run=run)
+    if ok and report:
+        ok = write_docs_and_report(settings, console, run)
     raise typer.Exit(0 if ok else 1)
 
 
@@ -172,12 +217,24 @@ def check_raw_command(
     raw_format: Annotated[
         str | None, typer.Option("--format", help="parquet or csv (default: $C360_RAW_FORMAT).")
     ] = None,
+    config: ConfigOption = None,
 ) -> None:
-    """Check the raw exports against the contract: missing files or required columns fail."""
+    """Check the raw exports of the systems the project config declares against the
+    contract: missing files or required columns fail; undeclared systems are not read."""
+    from customer360.config import ConfigError
+    from customer360.coverage import print_systems
     from customer360.raw_contract_check import check_raw, print_report
 
-    settings = Settings.from_env()
-    report = check_raw(raw_path or settings.raw_path, raw_format or settings.raw_format)
+    settings = _settings(config)
+    try:
+        tables = settings.config.present_tables(settings.project_dir)
+    except ConfigError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    if raw_path:
+        settings = dataclasses.replace(settings, raw_path=raw_path.resolve())
+    print_systems(settings, console)
+    report = check_raw(raw_path or settings.raw_path, raw_format or settings.raw_format, tables)
     print_report(report, console)
     raise typer.Exit(0 if report.ok else 1)
 
@@ -188,13 +245,23 @@ def validate(
     docs_dir: Annotated[
         Path | None, typer.Option(help="Where GX data docs go (default: <reports>/gx).")
     ] = None,
+    config: ConfigOption = None,
+    variables: VarsOption = None,
 ) -> None:
     """Run the Great Expectations suite on dim_customer and customer_source_map."""
-    from customer360.gx_validation import ValidationSetupError, print_validation, run_validation
+    from customer360.gx_validation import (
+        ValidationSetupError,
+        customer_id_regex,
+        print_validation,
+        run_validation,
+    )
 
-    settings = Settings.from_env()
+    settings = _settings(config, variables)
+    regex = customer_id_regex(settings.project_dir, settings.dbt_vars())  # the build's ID format
     try:
-        result = run_validation(db or settings.build_db, docs_dir or settings.reports_dir / "gx")
+        result = run_validation(
+            db or settings.build_db, docs_dir or settings.reports_dir / "gx", regex
+        )
     except ValidationSetupError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -214,12 +281,13 @@ def publish(
             "$C360_PUBLISH_INCLUDE or analyst)."
         ),
     ] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Publish the build DB's analyst schemas atomically to the published warehouse file."""
     from customer360.publish import PublishConfig, PublishError, print_publish_result
     from customer360.publish import publish as publish_warehouse
 
-    settings = Settings.from_env()
+    settings = _settings(config)
     try:
         config = PublishConfig.from_env()
         if include:
@@ -244,12 +312,13 @@ def report(
         Path | None,
         typer.Option("--out", "-o", help="HTML file (default: <reports>/customer360_report.html)."),
     ] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Write a static, self-contained HTML report with plots of the warehouse."""
     from customer360.report import ReportError, print_report_result, write_report
 
     try:
-        result = write_report(Settings.from_env(), db=db, out=out)
+        result = write_report(_settings(config), db=db, out=out)
     except ReportError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc

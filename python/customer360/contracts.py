@@ -251,6 +251,20 @@ RAW_TABLES: tuple[RawTable, ...] = (
     ),
 )
 
+# Event tables with a freshness check: (system, table) -> (timestamp column, warn after
+# hours, error after hours). Ages are measured against the export date (the newest record
+# of any declared event table) unless the project config says `freshness.reference: now`
+# or a date; the config can set other limits per table (customer360.config).
+FRESHNESS: dict[tuple[str, str], tuple[str, int, int]] = {
+    ("shop", "orders"): ("ordered_at", 72, 24 * 7),
+    ("web", "events"): ("occurred_at", 72, 24 * 7),
+    ("app", "events"): ("occurred_at", 72, 24 * 7),
+    ("newsletter", "email_events"): ("occurred_at", 72, 24 * 7),
+    # sparse feeds (a small shop has days without a till scan or a ticket): looser limits
+    ("loyalty", "pos_transactions"): ("transacted_at", 24 * 7, 24 * 30),
+    ("support", "tickets"): ("opened_at", 24 * 7, 24 * 30),
+}
+
 TABLES_BY_KEY: dict[tuple[str, str], RawTable] = {(t.system, t.name): t for t in RAW_TABLES}
 
 

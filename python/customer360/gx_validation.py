@@ -82,15 +82,18 @@ class ValidationSummary:
         return self.evaluated > 0 and not self.failed
 
 
-def customer_id_regex(project_dir: Path = PROJECT_DIR) -> str:
+def customer_id_regex(
+    project_dir: Path = PROJECT_DIR, overrides: dict[str, Any] | None = None
+) -> str:
     """The configured ID format, from ``C360_ID_REGEX`` or the dbt vars
-    ``identity_id_format`` / ``identity_id_prefix`` / ``identity_id_digits``."""
+    ``identity_id_format`` / ``identity_id_prefix`` / ``identity_id_digits`` (those of
+    dbt_project.yml, under ``overrides``: the build's project config and --vars)."""
     if os.environ.get("C360_ID_REGEX"):
         return os.environ["C360_ID_REGEX"]
     import yaml
 
     project = yaml.safe_load((project_dir / "dbt_project.yml").read_text()) or {}
-    dbt_vars = project.get("vars", {}) or {}
+    dbt_vars = {**(project.get("vars", {}) or {}), **(overrides or {})}
     if str(dbt_vars.get("identity_id_format", "sequence")) == "uuid":
         return UUID_REGEX
     prefix = str(dbt_vars.get("identity_id_prefix", "CUST-"))

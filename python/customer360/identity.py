@@ -46,7 +46,7 @@ class IdentityError(RuntimeError):
     """A clear, user-facing identity error (unknown customer, missing build, ...)."""
 
 
-def identity_sources(project_dir: Path) -> list[dict[str, Any]]:
+def identity_sources(project_dir: Path, names: list[str] | None = None) -> list[dict[str, Any]]:
     """The identity sources in the order of var ``identity_source_models``, each with
     model, source_system, source_table, key, observed_at, person_record, people_keys,
     names and identifiers: the same list macros/identity/identity_config.sql builds from
@@ -54,7 +54,8 @@ def identity_sources(project_dir: Path) -> list[dict[str, Any]]:
     import yaml
 
     project = yaml.safe_load((project_dir / "dbt_project.yml").read_text()) or {}
-    names = list(project.get("vars", {}).get("identity_source_models") or [])
+    if names is None:  # the build's var (project config + --vars) when given, else the project's
+        names = list(project.get("vars", {}).get("identity_source_models") or [])
     declared: dict[str, dict[str, Any]] = {}
     for path in sorted((project_dir / "models").rglob("_*__models.yml")):
         for model in (yaml.safe_load(path.read_text()) or {}).get("models") or []:

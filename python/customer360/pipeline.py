@@ -5,6 +5,7 @@ Each step is a function so that the CLI and the tests run the same code.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Iterator
@@ -17,8 +18,12 @@ from rich.console import Console
 from rich.table import Table
 
 from customer360.dbt import DbtError, run_dbt
-from customer360.freshness import print_freshness, run_source_freshness
-from customer360.gx_validation import ValidationSetupError, print_validation, run_validation
+from customer360.gx_validation import (
+    ValidationSetupError,
+    customer_id_regex,
+    print_validation,
+    run_validation,
+)
 from customer360.privacy import PrivacyKeyError, enable_demo_key, load_hmac_key
 from customer360.publish import (
     PublishError,
@@ -59,9 +64,15 @@ class RunReport:
 
 
 def run_dbt_build(settings: Settings, console: Console, full_refresh: bool = False) -> None:
+    """`dbt build`. With vars of a user's config or command line, the project's own unit
+    tests are left out: their fixed inputs and expectations assume the project's default
+    vars (an ID prefix, a default country), they test the SQL, not the user's data, and
+    they run in the project's test suite."""
     args = ["build"]
     if full_refresh:
         args.append("--full-refresh")
+    if settings.config.vars or settings.cli_vars:
+        args += ["--exclude", "test_type:unit"]
     run_dbt(args, settings, echo=True)
 
 
@@ -74,8 +85,11 @@ def run_build(
 ) -> bool:
     """raw contract check -> dbt build -> source freshness -> validate -> publish ->
     summary. The published file is replaced only when every step before publish
-    succeeded; otherwise the previous one stays. Stale sources (beyond error_after) fail
-    the run; warn_after only warns."""
+    succeeded; otherwise the previous one stays. Only the raw tables of the project
+    config are checked and read (customer360.config); marts none of whose inputs is
+    declared are listed as skipped. Stale sources (beyond error_after, measured against
+    the export date unless the config says otherwise: customer360.freshness) fail the
+    run; warn_after only warns."""
     run = run or RunReport()
     kept = f"[yellow]previous published warehouse kept: {settings.published_db}[/yellow]"
     try:
@@ -84,11 +98,23 @@ def run_build(
         console.print(f"[red]{exc}[/red]")
         console.print(kept)
         return False
+    from customer360.config import ConfigError
+    from customer360.coverage import print_skipped, print_systems, skipped_marts
+
     try:
         with run.step("raw contract check", console):
+            print_systems(settings, console)
             raw_report = ensure_raw_contract(
-                settings.raw_path, settings.raw_format, console, raw_counts_path(settings)
+                settings.raw_path,
+                settings.raw_format,
+                console,
+                raw_counts_path(settings),
+                tables=settings.config.present_tables(settings.project_dir),
             )
+    except ConfigError as exc:
+        console.print(f"[red]{exc}[/red]")
+        console.print(kept)
+        return False
     except RawContractError:
         console.print("[red]raw exports break the contract: nothing was built[/red]")
         console.print(kept)
@@ -98,19 +124,27 @@ def run_build(
             run_dbt_build(settings, console, full_refresh=full_refresh)
     except DbtError as exc:
         console.print(f"[red]{exc}[/red]")
+        print_skipped(skipped_marts(settings), console)
         console.print(kept)
         return False
     print_dbt_results(settings, console)
+    print_skipped(skipped_marts(settings), console)
     if source_freshness:
+        from customer360.freshness import check_freshness, print_freshness_result
+
         with run.step("source freshness", console):
-            freshness = run_source_freshness(settings)
-            print_freshness(freshness, console)
+            freshness = check_freshness(settings)
+            print_freshness_result(freshness, console)
         if not freshness.ok:
             console.print(kept)
             return False
     try:
         with run.step("validate (Great Expectations)", console):
-            validation = run_validation(settings.build_db, settings.reports_dir / "gx")
+            validation = run_validation(
+                settings.build_db,
+                settings.reports_dir / "gx",
+                id_regex=customer_id_regex(settings.project_dir, settings.dbt_vars()),
+            )
             print_validation(validation, console)
     except ValidationSetupError as exc:
         console.print(f"[red]{exc}[/red]")
@@ -141,6 +175,8 @@ def run_demo(settings: Settings, people: int, seed: int, console: Console) -> bo
             f"[yellow]demo: pseudonymising with the local HMAC key in {key_file} (generated "
             "once, gitignored); real builds need C360_HMAC_KEY (docs/privacy.md)[/yellow]"
         )
+    if settings.raw_path != settings.data_dir / "raw":  # the demo builds what it generates
+        settings = dataclasses.replace(settings, raw_path=settings.data_dir / "raw")
     with run.step(f"generate {people:,} synthetic people (seed {seed})", console):
         generate(settings.data_dir, people=people, seed=seed, fmt=settings.raw_format)
     raw_counts_path(settings).unlink(missing_ok=True)  # new exports: no shrink baseline
@@ -275,6 +311,10 @@ def print_run_summary(settings: Settings, run: RunReport, console: Console) -> N
     if run.published is not None:
         table.add_row("published", str(len(run.published.tables)), f"{run.published.rows:,}")
     console.print(table)
+    from customer360.coverage import print_skipped, print_systems, skipped_marts
+
+    print_systems(settings, console)
+    print_skipped(skipped_marts(settings), console)
     customers = _count_if_exists(settings.build_db, "marts", "dim_customer")
     if customers is not None:
         console.print(f"customers (marts.dim_customer): {customers:,}")

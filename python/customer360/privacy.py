@@ -370,7 +370,8 @@ def find_subject(
 def _identity_sources(settings: Settings) -> list[dict[str, Any]]:
     from customer360.identity import identity_sources  # declared beside each staging model
 
-    return identity_sources(settings.project_dir)
+    names = settings.dbt_vars().get("identity_source_models")  # eighth systems (config)
+    return identity_sources(settings.project_dir, list(names) if names else None)
 
 
 def _jsonable(value: Any) -> Any:

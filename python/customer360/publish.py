@@ -44,7 +44,6 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from customer360.contracts import RAW_TABLES
 from customer360.settings import Settings
 
 #: Schemas published by default (missing ones are skipped): the pseudonymised analyst
@@ -340,6 +339,9 @@ def _write_metadata(
     sources = source_row_counts(con, settings)
     if sources:
         con.executemany(f"insert into {p}._publish_sources values (?, ?, ?, ?)", sources)
+    from customer360.coverage import write_coverage_tables
+
+    write_coverage_tables(con, p, settings)  # systems used, marts skipped (for the report)
     for name, comment in (
         ("_publish", "One row: which build this file is (build_id), when it was published."),
         ("_publish_tables", "Every published table with its row and column count."),
@@ -351,10 +353,11 @@ def _write_metadata(
 def source_row_counts(
     con: duckdb.DuckDBPyConnection, settings: Settings
 ) -> list[tuple[str, str, str, int]]:
-    """(system, table, file, rows) for every raw export file of the contract that exists."""
+    """(system, table, file, rows) for every raw export file of the tables the project
+    config declares (customer360.config) that exists."""
     reader = "read_parquet" if settings.raw_format == "parquet" else "read_csv"
     out = []
-    for t in RAW_TABLES:
+    for t in settings.config.present_tables(settings.project_dir):
         path = Path(t.path(str(settings.raw_path), settings.raw_format))
         if not path.exists():
             continue

@@ -3,7 +3,12 @@
 Every file ``<raw_path>/<system>/<table>.<raw_format>`` is compared with the contract in
 :mod:`customer360.contracts`:
 
-* missing file, empty file (0 bytes or no rows), unreadable file (corrupt/truncated
+Only the tables the project config declares are checked (:mod:`customer360.config`; the
+default declares all 13): an absent system is not an error. A file with a header and no
+rows is valid data (a warning says so); the shrink guard still fails a table that
+suddenly emptied.
+
+* missing file, empty file (0 bytes), unreadable file (corrupt/truncated
   Parquet, CSV that is not UTF-8 or cannot be parsed) -> **error**;
 * a contract column missing -> **error** naming the file, table and column, with the
   expected contract and a "did you mean" hint when a similar column exists (a renamed
@@ -281,7 +286,11 @@ def check_table(
         )
     if rows == 0:
         findings.append(
-            finding("error", f"file has a header but no rows; expected contract: {contract}")
+            finding(
+                "warning",
+                "file has a header but no rows: read as an empty table (marts that need it "
+                "are empty)",
+            )
         )
     return findings, rows
 
@@ -361,13 +370,12 @@ def check_shrink(
         if not before or rows >= before * (1 - max_shrink):
             continue
         system, name = key.split(".", 1)
-        t = next(t for t in RAW_TABLES if (t.system, t.name) == (system, name))
         findings.append(
             RawFinding(
                 "error",
                 system,
                 name,
-                Path(t.path(str(report.raw_path), report.raw_format)),
+                report.raw_path / system / f"{name}.{report.raw_format}",
                 None,
                 f"has {rows:,} rows, the last successful build read {before:,} "
                 f"({rows / before - 1:+.0%}): truncated export? If the drop is real, "
@@ -382,11 +390,12 @@ def ensure_raw_contract(
     raw_format: str,
     console: Console | None = None,
     previous_counts: Path | None = None,
+    tables: Iterable[RawTable] = RAW_TABLES,
 ) -> RawCheckReport:
     """Check, print (if a console is given) and raise RawContractError on any error.
     With ``previous_counts`` (and unless ``C360_ALLOW_RAW_SHRINK=1``), a table that
     shrank by more than ``C360_MAX_RAW_SHRINK`` (default 0.5) is an error too."""
-    report = check_raw(raw_path, raw_format)
+    report = check_raw(raw_path, raw_format, tables)
     if previous_counts is not None and os.environ.get("C360_ALLOW_RAW_SHRINK") != "1":
         max_shrink = float(os.environ.get("C360_MAX_RAW_SHRINK", DEFAULT_MAX_SHRINK))
         report.findings.extend(check_shrink(report, previous_counts, max_shrink))

@@ -1,4 +1,4 @@
-"""The report's content: six sections, each plot drawn from one query with its caption.
+"""The report's content: seven sections, each plot drawn from one query with its caption.
 
 A plot whose tables are not built, or hold no rows, becomes a :class:`Missing` item that
 says why, so the report works on a partial build.
@@ -420,7 +420,46 @@ def prediction_section(src: ReportSource) -> Section:
     return section
 
 
+# ------------------------------------------------------------------ data used
+
+
+def data_section(src: ReportSource) -> Section:
+    """Which raw tables the build used (its project config) and which marts it left empty
+    for want of their inputs: ``_publish_systems`` / ``_publish_skipped`` of a published
+    file (customer360.coverage)."""
+    from customer360.coverage import read_coverage
+
+    section = Section(
+        "data",
+        "Data used",
+        "The raw tables this build read, as declared in its project config "
+        "(docs/bring-your-own-data.md), and the marts that are empty because none of their "
+        "inputs was declared.",
+    )
+    systems, skipped = read_coverage(src.con)
+    if not systems:
+        section.intro += " Not recorded in this file (publishing records it)."
+        return section
+    used = sorted({s.system for s in systems if s.status == "used"})
+    section.intro += f" Systems used: {', '.join(used) or 'none'}."
+    section.tables.append(
+        data_table(
+            ["system", "table", "status", "raw rows"],
+            [
+                [s.system, s.table, s.status, "" if s.rows is None else f"{s.rows:,}"]
+                for s in systems
+            ],
+        )
+    )
+    if skipped:
+        section.tables.append(
+            data_table(["mart skipped", "why"], [[s.model, s.reason] for s in skipped])
+        )
+    return section
+
+
 SECTIONS: tuple[Callable[[ReportSource], Section], ...] = (
+    data_section,
     identity_section,
     clv_section,
     churn_section,
