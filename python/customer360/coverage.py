@@ -134,6 +134,48 @@ def skipped_marts(settings: Settings) -> list[SkippedMart]:
     return out
 
 
+#: marts that exist but hold null predictions when their model had not enough data: the
+#: status rows of their fit tables say why (docs/clv-and-churn.md, "not enough data")
+DEGRADED_STATUS_QUERIES: tuple[tuple[str, str], ...] = (
+    (
+        "customer_clv",
+        "select name, detail from marts.clv_model_fit where record_type = 'status' and value = 0",
+    ),
+    (
+        "customer_churn",
+        "select score_name, detail from marts.churn_model_metrics "
+        "where metric = 'status' and value = 0",
+    ),
+)
+
+
+def degraded_marts(con: duckdb.DuckDBPyConnection) -> list[SkippedMart]:
+    """Marts built with null predictions ("not enough data"), from their status rows; a fit
+    table that was not built is left out (dbt's own output names that failure)."""
+    out = []
+    for mart, sql in DEGRADED_STATUS_QUERIES:
+        try:
+            rows = con.execute(sql).fetchall()
+        except duckdb.Error:
+            continue
+        out.extend(SkippedMart(mart, "marts", f"not enough data ({p}): {d}") for p, d in rows)
+    return out
+
+
+def build_degraded_marts(settings: Settings) -> list[SkippedMart]:
+    """:func:`degraded_marts` of the build DB (opened read-only)."""
+    from customer360.publish import PublishError, connect_read_only
+
+    try:
+        con = connect_read_only(settings.build_db)
+    except PublishError:
+        return []
+    try:
+        return degraded_marts(con)
+    finally:
+        con.close()
+
+
 def print_systems(settings: Settings, console: Console) -> None:
     tables = system_tables(settings)
     used = sorted({t.system for t in tables if t.status == "used"})
@@ -144,10 +186,14 @@ def print_systems(settings: Settings, console: Console) -> None:
         console.print(f"not declared (read as empty): {', '.join(absent)}")
 
 
-def print_skipped(skipped: list[SkippedMart], console: Console) -> None:
+def print_skipped(
+    skipped: list[SkippedMart],
+    console: Console,
+    title: str = "marts skipped: none of their inputs is declared",
+) -> None:
     if not skipped:
         return
-    grid = Table(title="marts skipped: none of their inputs is declared")
+    grid = Table(title=title)
     grid.add_column("mart")
     grid.add_column("why", overflow="fold")
     for s in skipped:
@@ -168,12 +214,16 @@ def write_coverage_tables(con: duckdb.DuckDBPyConnection, schema: str, settings:
         f"create or replace table {schema}._publish_skipped (model_name varchar, "
         "schema_name varchar, reason varchar)"
     )
-    skipped = [(s.model, s.schema, s.reason) for s in skipped_marts(settings)]
+    skipped = [(s.model, s.schema, s.reason) for s in skipped_marts(settings) + degraded_marts(con)]
     if skipped:
         con.executemany(f"insert into {schema}._publish_skipped values (?, ?, ?)", skipped)
     for name, comment in (
         ("_publish_systems", "Every raw table: used by this build or not declared in its config."),
-        ("_publish_skipped", "Marts that are empty because none of their raw tables is declared."),
+        (
+            "_publish_skipped",
+            "Marts that are empty because none of their raw tables is declared, and marts "
+            "whose predictions are null for want of data (reason: not enough data ...).",
+        ),
     ):
         con.execute(f"comment on table {schema}.{name} is '{comment}'")
 

@@ -99,7 +99,12 @@ def run_build(
         console.print(kept)
         return False
     from customer360.config import ConfigError
-    from customer360.coverage import print_skipped, print_systems, skipped_marts
+    from customer360.coverage import (
+        build_degraded_marts,
+        print_skipped,
+        print_systems,
+        skipped_marts,
+    )
 
     try:
         with run.step("raw contract check", console):
@@ -129,6 +134,9 @@ def run_build(
         return False
     print_dbt_results(settings, console)
     print_skipped(skipped_marts(settings), console)
+    print_skipped(
+        build_degraded_marts(settings), console, "marts with null predictions: not enough data"
+    )
     if source_freshness:
         from customer360.freshness import check_freshness, print_freshness_result
 
