@@ -164,12 +164,27 @@ class Comparison:
         return len(self.levels()) + 1
 
     def level_sql(self) -> str:
-        """SQL CASE giving the level: -1 missing, n..1 the levels above, 0 else."""
+        """SQL CASE giving the level: -1 missing, n..1 the levels above, 0 else. Trailing
+        thresholds on one similarity (Jaro-Winkler >= 0.92, >= 0.80) are nested so the
+        similarity of a pair is computed once on the way down."""
         lv = self.levels()
         n = len(lv)
-        whens = " ".join(f"when {cond} then {n - i}" for i, (_, cond) in enumerate(lv))
+        whens = []
+        i = 0
+        while i < n:
+            cond = lv[i][1]
+            nxt = lv[i + 1][1] if i + 1 < n else ""
+            metric = cond.rsplit(" >= ", 1)[0] if " >= " in cond else None
+            if metric and nxt.startswith(metric + " >= ") and i + 2 == n:
+                whens.append(
+                    f"when {nxt} then (case when {cond} then {n - i} else {n - i - 1} end)"
+                )
+                i += 2
+                continue
+            whens.append(f"when {cond} then {n - i}")
+            i += 1
         return (f"case when l.{self.column} is null or r.{self.column} is null then -1 "
-                f"{whens} else 0 end")  # fmt: skip
+                f"{' '.join(whens)} else 0 end")  # fmt: skip
 
     def labels(self) -> dict[int, str]:
         lv = self.levels()
@@ -209,10 +224,12 @@ class MatchSpec:
     comparisons: list[Comparison]
     blocking: list[BlockingRule]
     threshold: float = 0.99  # match probability at or above which a pair is a link
-    u_max_pairs: int = 100_000
+    u_max_pairs: int = 50_000
     seed: int = 42
     # only pairs whose records differ in this column are candidates (None: any two records)
     different: str | None = None
+    # blocking keys shared by more records than this find no pairs (None: no limit)
+    max_block_size: int | None = None
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> MatchSpec:
@@ -220,9 +237,10 @@ class MatchSpec:
             comparisons=[Comparison(**c) for c in d["comparisons"]],
             blocking=[BlockingRule.of(b) for b in d["blocking"]],
             threshold=float(d.get("threshold", 0.99)),
-            u_max_pairs=int(d.get("u_max_pairs", 100_000)),
+            u_max_pairs=int(d.get("u_max_pairs", 50_000)),
             seed=int(d.get("seed", 42)),
             different=d.get("different"),
+            max_block_size=d.get("max_block_size"),
         )
 
 
@@ -355,9 +373,22 @@ def candidate_pairs(
     for i, rule in enumerate(spec.blocking):
         on = " and ".join(f"l.{_q(c)} = r.{_q(c)}" for c in rule.columns)
         extra = f" and l.{_q(spec.different)} <> r.{_q(spec.different)}" if spec.different else ""
+        side = records
+        if spec.max_block_size:
+            # a blocking key shared by more records than max_block_size finds no pairs
+            # (a placeholder or a very common value would make the pair count explode)
+            cols = ", ".join(_q(c) for c in rule.columns)
+            keyed = " and ".join(f"k.{_q(c)} = b.{_q(c)}" for c in rule.columns)
+            notnull = " and ".join(f"{_q(c)} is not null" for c in rule.columns)
+            side = f"{records}__block{i}"
+            con.execute(
+                f"create or replace temp table {side} as select b.* from {records} b "
+                f"semi join (select {cols} from {records} where {notnull} group by all "
+                f"having count(*) <= {int(spec.max_block_size)}) k on {keyed}"
+            )
         parts.append(
-            f"select l.record_id as id_l, r.record_id as id_r, {i} as rule from {records} l "
-            f"join {records} r on {on} and l.record_id < r.record_id{extra}"
+            f"select l.record_id as id_l, r.record_id as id_r, {i} as rule from {side} l "
+            f"join {side} r on {on} and l.record_id < r.record_id{extra}"
         )
     union = " union all ".join(parts)
     con.execute(
@@ -365,6 +396,9 @@ def candidate_pairs(
         f"from ({union}) group by id_l, id_r"
     )
     found = dict(con.execute(f"select rule, count(*) from {out} group by 1").fetchall())
+    if spec.max_block_size:
+        for i in range(len(spec.blocking)):
+            con.execute(f"drop table if exists {records}__block{i}")
     for i, rule in enumerate(spec.blocking):
         report.append((rule.label, -1, int(found.get(i, 0))))
     return report
@@ -607,3 +641,172 @@ def score(
         from scored {where}
         """
     )
+
+
+# --------------------------------------------------------------------------- build state
+
+STATE_SCHEMA = "identity_state"
+MODEL_TABLE = f"{STATE_SCHEMA}.probabilistic_model"
+TF_TABLE = f"{STATE_SCHEMA}.probabilistic_term_frequencies"
+
+
+def ensure_state(con: duckdb.DuckDBPyConnection) -> None:
+    """The stored-model tables (outside dbt's models, so --full-refresh keeps them)."""
+    con.execute(f"create schema if not exists {STATE_SCHEMA}")
+    con.execute(
+        f"create table if not exists {MODEL_TABLE} (version integer primary key, "
+        "trained_at timestamp, is_current boolean, trained_by varchar, model_json varchar, "
+        "spec_json varchar)"
+    )
+    con.execute(
+        f"create table if not exists {TF_TABLE} (version integer, column_name varchar, "
+        "value varchar, tf double)"
+    )
+
+
+def _spec_key(spec: MatchSpec) -> list[dict[str, Any]]:
+    return [asdict(c) for c in spec.comparisons]
+
+
+def load_current(con: duckdb.DuckDBPyConnection) -> tuple[int, Model] | None:
+    """The current stored model (version, model) or None (first build, or never trained)."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and "
+        "table_name = 'probabilistic_model'",
+        [STATE_SCHEMA],
+    ).fetchone()[0]
+    if not exists:
+        return None
+    row = con.execute(
+        f"select version, model_json from {MODEL_TABLE} where is_current order by version desc "
+        "limit 1"
+    ).fetchone()
+    if row is None:
+        return None
+    version, text = int(row[0]), str(row[1])
+    tf: dict[str, dict[str, float]] = {}
+    for col, value, freq in con.execute(
+        f"select column_name, value, tf from {TF_TABLE} where version = ?", [version]
+    ).fetchall():
+        tf.setdefault(col, {})[value] = float(freq)
+    return version, Model.from_json(text, tf)
+
+
+def store_model(
+    con: duckdb.DuckDBPyConnection, model: Model, spec: MatchSpec, trained_by: str
+) -> int:
+    """Store ``model`` as the new current version; returns the version number."""
+    ensure_state(con)
+    version = con.execute(f"select coalesce(max(version), 0) + 1 from {MODEL_TABLE}").fetchone()[0]
+    spec_json = json.dumps(
+        {"comparisons": _spec_key(spec), "blocking": [asdict(b) for b in spec.blocking]},
+        sort_keys=True,
+    )
+    con.execute(f"update {MODEL_TABLE} set is_current = false where is_current")
+    con.execute(
+        f"insert into {MODEL_TABLE} values (?, current_timestamp::timestamp, true, ?, ?, ?)",
+        [version, trained_by, model.to_json(), spec_json],
+    )
+    rows = [(version, col, v, f) for col, values in model.tf.items() for v, f in values.items()]
+    if rows:
+        table = pa.table(
+            {
+                "version": pa.array([r[0] for r in rows], pa.int32()),
+                "column_name": pa.array([r[1] for r in rows], pa.string()),
+                "value": pa.array([r[2] for r in rows], pa.string()),
+                "tf": pa.array([r[3] for r in rows], pa.float64()),
+            }
+        )
+        con.register("pm_tf_rows", table)
+        con.execute(f"insert into {TF_TABLE} select * from pm_tf_rows")
+        con.unregister("pm_tf_rows")
+    return int(version)
+
+
+def fit(con: duckdb.DuckDBPyConnection, records_sql: str, spec: MatchSpec) -> Model:
+    """Train a model on the records of ``records_sql`` (blocking, EM, u, lambda)."""
+    tf = prepare(con, records_sql, spec, "pm_fit_records")
+    report = candidate_pairs(con, "pm_fit_records", spec, "pm_fit_pairs")
+    comparison_vectors(con, "pm_fit_records", "pm_fit_pairs", spec.comparisons, "pm_fit_gammas")
+    if con.execute("select count(*) from pm_fit_gammas").fetchone()[0] == 0:
+        raise ValueError("probabilistic matching: the blocking rules find no candidate pairs")
+    model = train(con, "pm_fit_records", spec, "pm_fit_gammas", tf)
+    model.stats["blocking"] = [{"rule": r, "pairs": n} for r, _, n in report]
+    for t in ("pm_fit_gammas", "pm_fit_pairs", "pm_fit_records"):
+        con.execute(f"drop table if exists {t}")
+    return model
+
+
+def check_compatible(model: Model, spec: MatchSpec) -> None:
+    """The stored model must compare what the declaration compares."""
+    stored = [asdict(cm.comparison) for cm in model.comparisons]
+    if stored != _spec_key(spec):
+        raise ValueError(
+            "probabilistic matching: the declared comparisons (var identity_probabilistic) "
+            "differ from the stored model's; run `customer360 retrain-matcher` to train a "
+            "model for the new declaration"
+        )
+
+
+SCORED_COLUMNS = (
+    "record_id_l", "record_id_r", "blocking_rule", "model_version", "match_weight",
+    "match_probability", "is_link",
+)  # fmt: skip
+
+
+def score_records(
+    con: duckdb.DuckDBPyConnection,
+    records_sql: str,
+    spec: MatchSpec,
+    floor: float = 0.5,
+    trained_by: str = "first build (no stored model)",
+) -> tuple[pa.Table, int, list[tuple[str, int]]]:
+    """Score the candidate pairs of the records with the stored model (training and
+    storing version 1 if there is none). Returns (pairs with match probability >= floor:
+    SCORED_COLUMNS + <comparison>_level/_weight, model version, pairs per blocking rule)."""
+    n = con.execute(f"select count(*) from ({records_sql})").fetchone()[0]
+    current = load_current(con)
+    if current is None:
+        if n == 0:
+            return _empty_scored(spec), 0, []
+        model = fit(con, records_sql, spec)
+        version = store_model(con, model, spec, trained_by)
+    else:
+        version, model = current
+        check_compatible(model, spec)
+    model.threshold = spec.threshold
+    prepare(con, records_sql, spec, "pm_records", tf=model.tf)
+    report = candidate_pairs(con, "pm_records", spec, "pm_pairs")
+    comparison_vectors(con, "pm_records", "pm_pairs", spec.comparisons, "pm_gammas")
+    floor_weight = math.log2(floor / (1 - floor))
+    score(con, model, "pm_gammas", "pm_scores", min_weight=floor_weight)
+    rules = " ".join(f"when {i} then '{r.label}'" for i, r in enumerate(spec.blocking))
+    cols = []
+    for j, cm in enumerate(model.comparisons):
+        labels = " ".join(f"when {k} then '{v}'" for k, v in cm.comparison.labels().items())
+        cols.append(f"case g{j} {labels} end as {_q(cm.comparison.name + '_level')}")
+        cols.append(f"w{j} as {_q(cm.comparison.name + '_weight')}")
+    table = con.execute(
+        f"""
+        select id_l as record_id_l, id_r as record_id_r, case rule {rules} end as blocking_rule,
+            {version}::integer as model_version, match_weight, match_probability,
+            match_probability >= {spec.threshold!r} as is_link, {", ".join(cols)}
+        from pm_scores order by id_l, id_r
+        """
+    ).fetch_arrow_table()
+    for t in ("pm_scores", "pm_gammas", "pm_pairs", "pm_records"):
+        con.execute(f"drop table if exists {t}")
+    return table, version, [(r, c) for r, _, c in report]
+
+
+def _empty_scored(spec: MatchSpec) -> pa.Table:
+    fields = [
+        pa.field("record_id_l", pa.string()), pa.field("record_id_r", pa.string()),
+        pa.field("blocking_rule", pa.string()), pa.field("model_version", pa.int32()),
+        pa.field("match_weight", pa.float64()), pa.field("match_probability", pa.float64()),
+        pa.field("is_link", pa.bool_()),
+    ]  # fmt: skip
+    for c in spec.comparisons:
+        fields += [pa.field(c.name + "_level", pa.string()), pa.field(c.name + "_weight",
+                   pa.float64())]  # fmt: skip
+    return pa.schema(fields).empty_table()
