@@ -230,6 +230,9 @@ class MatchSpec:
     different: str | None = None
     # blocking keys shared by more records than this find no pairs (None: no limit)
     max_block_size: int | None = None
+    # comparisons whose "different" level vetoes a link whatever the weight (a person has
+    # one birth date: twins and namesakes at one address differ in first name or in it)
+    vetoes: list[str] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> MatchSpec:
@@ -241,6 +244,7 @@ class MatchSpec:
             seed=int(d.get("seed", 42)),
             different=d.get("different"),
             max_block_size=d.get("max_block_size"),
+            vetoes=list(d.get("vetoes") or []),
         )
 
 
@@ -508,24 +512,31 @@ def expectation_maximisation(
     patterns: np.ndarray,
     counts: np.ndarray,
     n_levels: list[int],
+    u_init: list[np.ndarray] | None = None,
     max_iter: int = 500,
     tol: float = 1e-7,
 ) -> tuple[list[np.ndarray], list[np.ndarray], float, int]:
     """EM for a two-class latent model over distinct comparison patterns (rows of level
     indices, -1 = missing) with their pair counts. Returns (m, u within candidates, share
-    of matches, iterations). Deterministic: fixed start, no sampling."""
+    of matches, iterations). Deterministic: fixed start, no sampling. The non-match class
+    starts from ``u_init`` (u of random pairs) so that it cannot swap roles with the
+    matches, which start with most of their mass on exact agreement."""
     p, k = patterns.shape
     m = []
     u = []
     for j in range(k):
         nl = n_levels[j]
-        g = patterns[:, j]
-        ok = g >= 0
-        freq = np.bincount(g[ok], weights=counts[ok], minlength=nl) + 0.5
-        u.append(freq / freq.sum())
-        start = np.linspace(0.05, 1.0, nl) ** 3  # top levels likely among matches
+        if u_init is not None:
+            u.append(np.asarray(u_init[j], dtype=float).copy())
+        else:
+            g = patterns[:, j]
+            ok = g >= 0
+            freq = np.bincount(g[ok], weights=counts[ok], minlength=nl) + 0.5
+            u.append(freq / freq.sum())
+        start = np.full(nl, 0.1 / max(nl - 1, 1))  # top level: 90 % of the matches
+        start[nl - 1] = 0.9
         m.append(start / start.sum())
-    lam = 0.1
+    lam = 0.5
     it = 0
     for it in range(1, max_iter + 1):  # noqa: B007
         log_m = np.full(p, math.log(lam))
@@ -568,8 +579,9 @@ def train(
     patterns = np.stack([arr[f"g{i}"].astype(np.int64) for i in range(k)], axis=1)
     counts = arr["n"].astype(float)
     n_levels = [c.n_levels for c in spec.comparisons]
-    m, _u_cand, share, iters = expectation_maximisation(patterns, counts, n_levels)
     u, u_pairs = estimate_u(con, records, spec)
+    m, _u_cand, share, iters = expectation_maximisation(patterns, counts, n_levels, u_init=u)
+    m = [_bounded(mj, uj) for mj, uj in zip(m, u, strict=True)]
     n_records = con.execute(f"select count(*) from {records}").fetchone()[0]
     n_cand = float(counts.sum())
     if spec.different:
@@ -598,6 +610,24 @@ def train(
         "u_random_pairs": int(u_pairs),
     }
     return Model(comps, lam, spec.threshold, tf, stats)
+
+
+M_FLOOR = 0.005  # no level is impossible among matches (EM on few pairs can leave one at 0)
+
+
+def _bounded(m: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Every level keeps at least M_FLOOR of the matches; partial agreement is never stronger evidence than exact agreement nor weaker than
+    disagreement: the weight of every middle level is clamped between the two (a level
+    EM saw no match at - e.g. day/month-swapped birth dates, which date blocking hides -
+    would otherwise get an absurd negative weight)."""
+    m = np.maximum(np.asarray(m, dtype=float), M_FLOOR)
+    m = m / m.sum()
+    w = np.log2(m / u)
+    lo, hi = w[0], w[-1]
+    if lo < hi:
+        w[1:-1] = np.clip(w[1:-1], lo, hi)
+    out = u * np.exp2(w)
+    return out / out.sum()
 
 
 def weight_sql(model: Model, level_col: str, tf_col: str | None, j: int) -> str:
@@ -750,7 +780,7 @@ def check_compatible(model: Model, spec: MatchSpec) -> None:
 
 SCORED_COLUMNS = (
     "record_id_l", "record_id_r", "blocking_rule", "model_version", "match_weight",
-    "match_probability", "is_link",
+    "match_probability", "is_link", "vetoed_by",
 )  # fmt: skip
 
 
@@ -781,6 +811,12 @@ def score_records(
     floor_weight = math.log2(floor / (1 - floor))
     score(con, model, "pm_gammas", "pm_scores", min_weight=floor_weight)
     rules = " ".join(f"when {i} then '{r.label}'" for i, r in enumerate(spec.blocking))
+    names = [cm.comparison.name for cm in model.comparisons]
+    unknown = [v for v in spec.vetoes if v not in names]
+    if unknown:
+        raise ValueError(f"probabilistic matching: vetoes name unknown comparisons {unknown}")
+    veto_parts = [f"case when g{names.index(v)} = 0 then '{v}' end" for v in spec.vetoes]
+    vetoed = f"nullif(concat_ws(',', {', '.join(veto_parts)}), '')" if veto_parts else "null"
     cols = []
     for j, cm in enumerate(model.comparisons):
         labels = " ".join(f"when {k} then '{v}'" for k, v in cm.comparison.labels().items())
@@ -790,10 +826,11 @@ def score_records(
         f"""
         select id_l as record_id_l, id_r as record_id_r, case rule {rules} end as blocking_rule,
             {version}::integer as model_version, match_weight, match_probability,
-            match_probability >= {spec.threshold!r} as is_link, {", ".join(cols)}
-        from pm_scores order by id_l, id_r
+            match_probability >= {spec.threshold!r} and vetoed_by is null as is_link,
+            vetoed_by, {", ".join(cols)}
+        from (select *, {vetoed} as vetoed_by from pm_scores) order by id_l, id_r
         """
-    ).fetch_arrow_table()
+    ).to_arrow_table()
     for t in ("pm_scores", "pm_gammas", "pm_pairs", "pm_records"):
         con.execute(f"drop table if exists {t}")
     return table, version, [(r, c) for r, _, c in report]
@@ -804,7 +841,7 @@ def _empty_scored(spec: MatchSpec) -> pa.Table:
         pa.field("record_id_l", pa.string()), pa.field("record_id_r", pa.string()),
         pa.field("blocking_rule", pa.string()), pa.field("model_version", pa.int32()),
         pa.field("match_weight", pa.float64()), pa.field("match_probability", pa.float64()),
-        pa.field("is_link", pa.bool_()),
+        pa.field("is_link", pa.bool_()), pa.field("vetoed_by", pa.string()),
     ]  # fmt: skip
     for c in spec.comparisons:
         fields += [pa.field(c.name + "_level", pa.string()), pa.field(c.name + "_weight",
