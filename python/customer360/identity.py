@@ -128,6 +128,21 @@ class CustomerExplanation:
     records: list[LinkedRecord] = field(default_factory=list)
     identifiers: list[tuple[str, str, int]] = field(default_factory=list)  # type, value, n
     path: list[tuple[str, str]] = field(default_factory=list)  # (kind, label) steps
+    # probabilistic links inside the customer: link, weight, probability, cut?, and per
+    # comparison (name, level, weight)
+    probabilistic: list[ProbabilisticLink] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ProbabilisticLink:
+    link: str
+    record_id_l: str
+    record_id_r: str
+    match_weight: float
+    match_probability: float
+    model_version: int
+    is_cut: bool
+    comparisons: list[tuple[str, str, float]]  # (comparison, level, weight)
 
 
 def resolve_customer_id(con: duckdb.DuckDBPyConnection, customer_id: str) -> tuple[str | None, str]:
@@ -208,6 +223,7 @@ def explain_customer(
                 [current],
             ).fetchall()
         ]
+        out.probabilistic = probabilistic_links_of(con, current)
         if from_record or to_record:
             if not (from_record and to_record):
                 raise IdentityError("give both --from and --to record ids")
@@ -215,6 +231,48 @@ def explain_customer(
         return out
     finally:
         con.close()
+
+
+def probabilistic_links_of(
+    con: duckdb.DuckDBPyConnection, customer_id: str
+) -> list[ProbabilisticLink]:
+    """The customer's probabilistic links (marts.identity_probabilistic_links) with the
+    weight of every comparison behind each; empty when the tier is off or not built."""
+    found = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'marts' "
+        "and table_name = 'identity_probabilistic_links'"
+    ).fetchall()[0][0]
+    if not found:
+        return []
+    cols = [r[0] for r in con.execute("describe marts.identity_probabilistic_links").fetchall()]
+    comps = [c[: -len("_level")] for c in cols if c.endswith("_level")]
+    sel = ", ".join(f'"{c}_level", "{c}_weight"' for c in comps)
+    rows = con.execute(
+        f"""
+        select link, record_id_l, record_id_r, match_weight, match_probability, model_version,
+               is_cut{", " + sel if sel else ""}
+        from marts.identity_probabilistic_links
+        where ? in (customer_id_l, customer_id_r)
+        order by record_id_l, record_id_r
+        """,
+        [customer_id],
+    ).fetchall()
+    out = []
+    for r in rows:
+        details = [(c, str(r[7 + 2 * i]), float(r[8 + 2 * i] or 0.0)) for i, c in enumerate(comps)]
+        out.append(
+            ProbabilisticLink(
+                str(r[0]),
+                str(r[1]),
+                str(r[2]),
+                float(r[3]),
+                float(r[4]),
+                int(r[5]),
+                bool(r[6]),
+                details,
+            )  # fmt: skip
+        )
+    return out
 
 
 def shortest_link_path(
@@ -244,6 +302,17 @@ def shortest_link_path(
         left join cuts
             on cuts.node_sig = mine.node_sig and cuts.identifier_sig = g.identifier_sig
         where g.is_usable and cuts.node_sig is null
+        union all
+        select ends.record_id, 'probabilistic:' || ends.identifier_value
+        from (
+            select record_id_l as record_id, identifier_value, identifier_sig
+            from intermediate.int_identity__probabilistic_links
+            union all
+            select record_id_r, identifier_value, identifier_sig
+            from intermediate.int_identity__probabilistic_links
+        ) as ends
+        inner join mine on ends.record_id = mine.record_id
+        where ends.identifier_sig not in (select identifier_sig from cuts)
         """,
         [customer_id],
     ).fetchall()
@@ -466,6 +535,18 @@ def print_explanation(result: CustomerExplanation, console: object) -> None:
     for t, v, n in result.identifiers:
         idents.add_row(t, v, str(n))
     console.print(idents)
+    for link in result.probabilistic:
+        cut = " [red](cut by the guards)[/red]" if link.is_cut else ""
+        table = Table(
+            title=f"probabilistic link {link.record_id_l} ~ {link.record_id_r}: weight "
+            f"{link.match_weight:.2f}, match probability {link.match_probability:.6f} "
+            f"(model v{link.model_version}){cut}"
+        )
+        for col in ("comparison", "level", "weight"):
+            table.add_column(col)
+        for name, level, weight in link.comparisons:
+            table.add_row(name, level, f"{weight:+.2f}")
+        console.print(table)
     if result.path:
         console.print(
             "[bold]shortest path[/bold]: " + " -> ".join(label for _, label in result.path)
