@@ -616,7 +616,8 @@ M_FLOOR = 0.005  # no level is impossible among matches (EM on few pairs can lea
 
 
 def _bounded(m: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Every level keeps at least M_FLOOR of the matches; partial agreement is never stronger evidence than exact agreement nor weaker than
+    """Every level keeps at least M_FLOOR of the matches; partial agreement is never
+    stronger evidence than exact agreement nor weaker than
     disagreement: the weight of every middle level is clamped between the two (a level
     EM saw no match at - e.g. day/month-swapped birth dates, which date blocking hides -
     would otherwise get an absurd negative weight)."""
@@ -847,3 +848,164 @@ def _empty_scored(spec: MatchSpec) -> pa.Table:
         fields += [pa.field(c.name + "_level", pa.string()), pa.field(c.name + "_weight",
                    pa.float64())]  # fmt: skip
     return pa.schema(fields).empty_table()
+
+
+# --------------------------------------------------------------------------- commands
+
+BUILT_SETTINGS = "intermediate.int_identity__probabilistic_settings"
+BUILT_RECORDS = "intermediate.int_identity__probabilistic_records"
+BUILT_PAIRS = "intermediate.int_identity__probabilistic_pairs"
+
+
+@dataclass(frozen=True)
+class RetrainResult:
+    version: int  # the current version after retraining
+    changed: bool  # False: the new fit equals the stored model (nothing stored)
+    previous_version: int | None
+    max_weight_change: float  # largest change of any level weight (0 when unchanged)
+    stats: dict[str, Any]
+
+
+def built_spec(con: duckdb.DuckDBPyConnection) -> MatchSpec:
+    row = con.execute(f"select is_enabled, settings_json from {BUILT_SETTINGS}").fetchall()
+    if not row or not row[0][0]:
+        raise ValueError("the probabilistic tier is switched off (identity_probabilistic.enabled)")
+    return MatchSpec.from_dict(json.loads(row[0][1]))
+
+
+def _max_weight_change(a: Model, b: Model) -> float:
+    diffs = [abs(a.prior_weight - b.prior_weight)]
+    for ca, cb in zip(a.comparisons, b.comparisons, strict=True):
+        for la, lb in zip(ca.levels, cb.levels, strict=True):
+            diffs.append(abs(la.weight - lb.weight))
+    return max(diffs)
+
+
+def retrain(db: str, tolerance: float = 1e-9) -> RetrainResult:
+    """Fit the model again on the last build's records (the explicit `retrain-matcher`)
+    and store it as a new version, unless it equals the current one (then nothing is
+    stored and the next build scores exactly as before). The next build scores with it."""
+    con = duckdb.connect(db)
+    try:
+        spec = built_spec(con)
+        model = fit(con, f"select * from {BUILT_RECORDS}", spec)
+        current = load_current(con)
+        if current is not None:
+            version, old = current
+            same_shape = [asdict(c.comparison) for c in old.comparisons] == _spec_key(spec)
+            change = _max_weight_change(old, model) if same_shape else math.inf
+            if same_shape and change <= tolerance and old.tf == model.tf:
+                return RetrainResult(version, False, version, 0.0, model.stats)
+            new = store_model(con, model, spec, "customer360 retrain-matcher")
+            return RetrainResult(new, True, version, change, model.stats)
+        new = store_model(con, model, spec, "customer360 retrain-matcher")
+        return RetrainResult(new, True, None, math.inf, model.stats)
+    finally:
+        con.close()
+
+
+@dataclass(frozen=True)
+class ThresholdPreview:
+    current_threshold: float
+    new_threshold: float
+    links_now: int
+    links_after: int
+    customers_merged: int  # customers that would be absorbed into another one
+    customers_split_off: int  # new customers that would split off existing ones
+    merge_examples: list[tuple[str, str]]  # (customer, customer) pairs a new link joins
+    split_examples: list[str]  # customers that would split
+
+
+def preview_threshold(db: str, new_threshold: float) -> ThresholdPreview:
+    """How many customers a new match-probability threshold would merge or split, from the
+    last build (pairs scored >= 0.5, customer_source_map), before it is applied. Merges:
+    new links between two customers (union-find over customers). Splits: a customer whose
+    records fall apart once the links below the new threshold are gone (its exact
+    identifiers and remaining probabilistic links recomputed)."""
+    if not 0.5 <= new_threshold < 1:
+        raise ValueError("the threshold must be in [0.5, 1): pairs below 0.5 are not kept")
+    con = duckdb.connect(db, read_only=True)
+    try:
+        spec = built_spec(con)
+        pairs = con.execute(
+            f"""
+            select p.record_id_l, p.record_id_r, p.match_probability, p.is_link,
+                   p.vetoed_by is null as allowed, l.customer_id, r.customer_id
+            from {BUILT_PAIRS} p
+            left join marts.customer_source_map l on l.record_id = p.record_id_l
+            left join marts.customer_source_map r on r.record_id = p.record_id_r
+            """
+        ).fetchall()
+        links_now = sum(1 for p in pairs if p[3])
+        after = [p for p in pairs if p[4] and p[2] >= new_threshold]
+        # merges: links after the change that join two different customers
+        parent: dict[str, str] = {}
+
+        def find(x: str) -> str:
+            while parent.get(x, x) != x:
+                parent[x] = parent.get(parent[x], parent[x])
+                x = parent[x]
+            return x
+
+        examples: list[tuple[str, str]] = []
+        merged = 0
+        for _, _, _, _, _, cl, cr in after:
+            if cl is None or cr is None or cl == cr:
+                continue
+            a, b = find(cl), find(cr)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+                merged += 1
+                if len(examples) < 5:
+                    examples.append((cl, cr))
+        # splits: customers losing a link
+        kept = {(p[0], p[1]) for p in after}
+        lost = [p for p in pairs if p[3] and (p[0], p[1]) not in kept and p[5] == p[6]]
+        affected = sorted({p[5] for p in lost if p[5] is not None})
+        split_off, split_examples = 0, []
+        for customer in affected:
+            parts = _parts_without(con, customer, kept)
+            if parts > 1:
+                split_off += parts - 1
+                if len(split_examples) < 5:
+                    split_examples.append(customer)
+        return ThresholdPreview(
+            spec.threshold, new_threshold, links_now, len(after), merged, split_off,
+            examples, split_examples,
+        )  # fmt: skip
+    finally:
+        con.close()
+
+
+def _parts_without(
+    con: duckdb.DuckDBPyConnection, customer: str, kept: set[tuple[str, str]]
+) -> int:
+    """Components of one customer's records over its exact linking identifiers plus the
+    probabilistic links in ``kept``."""
+    rows = con.execute(
+        "select record_id, linked_by_identifiers from marts.customer_source_map "
+        "where customer_id = ?",
+        [customer],
+    ).fetchall()
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    def union(a: str, b: str) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
+    records = {r for r, _ in rows}
+    for record, linked in rows:
+        parent.setdefault(record, record)
+        for ident in (linked or "").split(" | "):
+            if ident:
+                union(record, "id:" + ident.strip())
+    for a, b in kept:
+        if a in records and b in records:
+            union(a, b)
+    return len({find(r) for r in records})
