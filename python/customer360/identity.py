@@ -688,6 +688,8 @@ def print_explanation(result: CustomerExplanation, console: object) -> None:
         )
         for col in ("comparison", "level", "weight"):
             table.add_column(col)
+        prior = link.match_weight - sum(w for _, _, w in link.comparisons)
+        table.add_row("prior", "two random records match", f"{prior:+.2f}")
         for name, level, weight in link.comparisons:
             table.add_row(name, level, f"{weight:+.2f}")
         console.print(table)

@@ -823,7 +823,7 @@ def score_records(
         labels = " ".join(f"when {k} then '{v}'" for k, v in cm.comparison.labels().items())
         cols.append(f"case g{j} {labels} end as {_q(cm.comparison.name + '_level')}")
         cols.append(f"w{j} as {_q(cm.comparison.name + '_weight')}")
-    table = con.execute(
+    table = con.sql(
         f"""
         select id_l as record_id_l, id_r as record_id_r, case rule {rules} end as blocking_rule,
             {version}::integer as model_version, match_weight, match_probability,
