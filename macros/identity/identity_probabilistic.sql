@@ -25,24 +25,24 @@
     {{ return(out) }}
 {%- endmacro %}
 
-{#- SQL for attribute `attr` of source `s` in the tier's standard form (null if the
-    source does not declare it): names letters only, birth date YYYYMMDD, street lower
+{#- SQL for attribute `attr` of source `s` (a text column; birth_date a date) in the
+    tier's standard form (null if the source does not declare it): names letters only, birth date YYYYMMDD, street lower
     case with single spaces, e-mail local part, phone as staged (E.164). -#}
 {% macro identity_probabilistic_attribute(s, attr) -%}
     {%- set col = (s.probabilistic or {}).get(attr) -%}
     {%- if col is none -%}
         cast(null as {{ dbt.type_string() }})
     {%- elif attr in ['first_name', 'last_name'] -%}
-        nullif(regexp_replace(lower(cast({{ col }} as {{ dbt.type_string() }})), '[^a-z]', '', 'g'), '')
+        nullif(regexp_replace(lower({{ col }}), '[^a-z]', '', 'g'), '')
     {%- elif attr == 'birth_date' -%}
         strftime(cast({{ col }} as date), '%Y%m%d')
     {%- elif attr in ['street', 'city'] -%}
-        nullif(trim(regexp_replace(lower(cast({{ col }} as {{ dbt.type_string() }})), '[^a-z0-9äöüß]+', ' ', 'g')), '')
+        nullif(trim(regexp_replace(lower({{ col }}), '[^a-z0-9äöüß]+', ' ', 'g')), '')
     {%- elif attr == 'postcode' -%}
-        nullif(upper(regexp_replace(cast({{ col }} as {{ dbt.type_string() }}), '\s+', '', 'g')), '')
+        nullif(upper(regexp_replace({{ col }}, '\s+', '', 'g')), '')
     {%- elif attr == 'email' -%}
-        nullif(split_part(cast({{ col }} as {{ dbt.type_string() }}), '@', 1), '')
+        nullif(split_part({{ col }}, '@', 1), '')
     {%- else -%}
-        nullif(trim(cast({{ col }} as {{ dbt.type_string() }})), '')
+        nullif(trim({{ col }}), '')
     {%- endif -%}
 {%- endmacro %}

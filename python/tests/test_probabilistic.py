@@ -178,9 +178,15 @@ def test_accuracy_bar_with_the_tier_and_what_it_adds(built: Settings) -> None:
 
 def test_links_are_audited_flagged_and_explained(built: Settings) -> None:
     con = duckdb.connect(str(built.build_db), read_only=True)
+    # a link between records no exact identifier joins (the tier's own work)
     links = con.execute(
-        "select link, record_id_l, record_id_r, customer_id_l, match_weight "
-        "from marts.identity_probabilistic_links where not is_cut order by match_weight"
+        """
+        select l.link, l.record_id_l, l.record_id_r, l.customer_id_l, l.match_weight
+        from marts.identity_probabilistic_links as l
+        inner join marts.customer_source_map as m on m.record_id = l.record_id_l
+        where not l.is_cut and m.linked_by_identifier_types is null
+        order by l.match_weight
+        """
     ).fetchall()
     assert links
     flagged = con.execute(

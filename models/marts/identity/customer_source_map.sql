@@ -30,32 +30,47 @@ node_links as (
 
 ),
 
--- probabilistic links that survived the guards (not cut), per record: its partners
+cut_identifiers as (
+
+    select identifier_sig
+    from {{ ref('int_identity__components') }}
+    where is_cut_link
+    group by identifier_sig
+
+),
+
+-- probabilistic links that survived the guards (not cut)
 kept_probabilistic as (
 
     select links.*
     from {{ ref('int_identity__probabilistic_links') }} as links
-    left join (
-        select identifier_sig
-        from {{ ref('int_identity__components') }}
-        where is_cut_link
-        group by identifier_sig
-    ) as cut
-        on links.identifier_sig = cut.identifier_sig
-    where cut.identifier_sig is null
+    left join cut_identifiers
+        on links.identifier_sig = cut_identifiers.identifier_sig
+    where cut_identifiers.identifier_sig is null
 
 ),
 
+probabilistic_ends as (
+
+    select
+        record_id_l as record_id,
+        identifier_value as partner
+    from kept_probabilistic
+    union all
+    select
+        record_id_r as record_id,
+        identifier_value as partner
+    from kept_probabilistic
+
+),
+
+-- per record: its kept probabilistic links
 probabilistic_partners as (
 
     select
         record_id,
         string_agg(partner, ' | ' order by partner) as probabilistic_links
-    from (
-        select record_id_l as record_id, identifier_value as partner from kept_probabilistic
-        union all
-        select record_id_r as record_id, identifier_value as partner from kept_probabilistic
-    ) as ends
+    from probabilistic_ends
     group by record_id
 
 ),
