@@ -38,7 +38,13 @@ from scipy.sparse.csgraph import connected_components
 from customer360.dbt import dbt_executable, run_dbt
 from customer360.settings import Settings
 
-IDENTITY_SELECT = ["--select", "models/intermediate/identity", "models/marts/identity"]
+IDENTITY_SELECT = [
+    "--select",
+    "models/intermediate/identity",
+    "models/identity_state",
+    "models/intermediate/customer",
+    "models/marts/identity",
+]
 
 
 def run_measured(args: list[str], settings: Settings) -> tuple[float, int]:

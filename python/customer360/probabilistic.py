@@ -80,9 +80,9 @@ def phonetic_sql(expr: str) -> str:
     out = expr
     for a, b in _PHONETIC:
         out = f"replace({out}, '{a}', '{b}')"
-    # collapse runs of one letter (RE2 has no back-references: one pass per letter)
+    # doubled letters collapse (plain replace: far cheaper than a regexp per letter)
     for letter in "abdefgiklmnoprstuv":
-        out = f"regexp_replace({out}, '{letter}{letter}+', '{letter}', 'g')"
+        out = f"replace({out}, '{letter}{letter}', '{letter}')"
     return out
 
 
@@ -800,15 +800,22 @@ def score_records(
     if current is None:
         if n == 0:
             return _empty_scored(spec), 0, []
-        model = fit(con, records_sql, spec)
+        # no stored model: train on these records, store, and score the same pairs
+        tf = prepare(con, records_sql, spec, "pm_records")
+        report = candidate_pairs(con, "pm_records", spec, "pm_pairs")
+        comparison_vectors(con, "pm_records", "pm_pairs", spec.comparisons, "pm_gammas")
+        if con.execute("select count(*) from pm_gammas").fetchone()[0] == 0:
+            raise ValueError("probabilistic matching: the blocking rules find no candidate pairs")
+        model = train(con, "pm_records", spec, "pm_gammas", tf)
+        model.stats["blocking"] = [{"rule": r, "pairs": c} for r, _, c in report]
         version = store_model(con, model, spec, trained_by)
     else:
         version, model = current
         check_compatible(model, spec)
+        prepare(con, records_sql, spec, "pm_records", tf=model.tf)
+        report = candidate_pairs(con, "pm_records", spec, "pm_pairs")
+        comparison_vectors(con, "pm_records", "pm_pairs", spec.comparisons, "pm_gammas")
     model.threshold = spec.threshold
-    prepare(con, records_sql, spec, "pm_records", tf=model.tf)
-    report = candidate_pairs(con, "pm_records", spec, "pm_pairs")
-    comparison_vectors(con, "pm_records", "pm_pairs", spec.comparisons, "pm_gammas")
     floor_weight = math.log2(floor / (1 - floor))
     score(con, model, "pm_gammas", "pm_scores", min_weight=floor_weight)
     rules = " ".join(f"when {i} then '{r.label}'" for i, r in enumerate(spec.blocking))

@@ -184,7 +184,7 @@ def test_links_are_audited_flagged_and_explained(built: Settings) -> None:
         select l.link, l.record_id_l, l.record_id_r, l.customer_id_l, l.match_weight
         from marts.identity_probabilistic_links as l
         inner join marts.customer_source_map as m on m.record_id = l.record_id_l
-        where not l.is_cut and m.linked_by_identifier_types is null
+        where not l.is_cut and coalesce(m.linked_by_identifier_types, '') = ''
         order by l.match_weight
         """
     ).fetchall()
