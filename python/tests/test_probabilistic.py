@@ -183,9 +183,9 @@ def test_links_are_audited_flagged_and_explained(built: Settings) -> None:
         """
         select l.link, l.record_id_l, l.record_id_r, l.customer_id_l, l.match_weight
         from marts.identity_probabilistic_links as l
-        inner join marts.customer_source_map as m on m.record_id = l.record_id_l
+        inner join marts.customer_source_map as m on m.record_id in (l.record_id_l, l.record_id_r)
         where not l.is_cut and coalesce(m.linked_by_identifier_types, '') = ''
-        order by l.match_weight
+        order by l.match_weight, l.link
         """
     ).fetchall()
     assert links
