@@ -25,7 +25,8 @@ with
     select
         cast({{ s.key }} as {{ dbt.type_string() }}) as record_key,
         {%- for a in attrs %}
-        {{ identity_probabilistic_attribute(s, a) }} as {{ 'email_local' if a == 'email' else a }}{% if not loop.last %},{% endif %}
+        {%- set alias = 'email_local' if a == 'email' else a %}
+        {{ identity_probabilistic_attribute(s, a) }} as {{ alias }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from {{ ref(s.model) }}
 
