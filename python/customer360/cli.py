@@ -206,6 +206,63 @@ def reset_ids_command(
     console.print(f"dropped: {', '.join(dropped) if dropped else 'nothing (no registry)'}")
 
 
+@app.command("retrain-matcher")
+def retrain_matcher_command(
+    db: Annotated[Path | None, typer.Option(help="DuckDB file (default: build DB).")] = None,
+) -> None:
+    """Train the probabilistic matcher again on the last build's person records and store
+    it as a new version (identity_state.probabilistic_model); nothing is stored when the
+    fit equals the current model. The next build scores with it."""
+    from customer360.probabilistic import retrain
+
+    settings = Settings.from_env()
+    try:
+        result = retrain(str(db or settings.build_db))
+    except (ValueError, duckdb_errors()) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    if result.changed:
+        console.print(
+            f"stored model v{result.version} (was v{result.previous_version}; largest weight "
+            f"change {result.max_weight_change:.4f}): the next build scores with it"
+        )
+    else:
+        console.print(f"the fit equals the stored model v{result.version}: nothing changed")
+    console.print(result.stats)
+
+
+@app.command("matcher-preview")
+def matcher_preview_command(
+    threshold: Annotated[float, typer.Option(help="Match probability to preview (>= 0.5).")],
+    db: Annotated[Path | None, typer.Option(help="DuckDB file (default: build DB).")] = None,
+) -> None:
+    """Show how many customers a new probabilistic-match threshold would merge or split,
+    before it is applied (var identity_probabilistic.threshold)."""
+    from customer360.probabilistic import preview_threshold
+
+    settings = Settings.from_env()
+    try:
+        p = preview_threshold(str(db or settings.build_db), threshold)
+    except (ValueError, duckdb_errors()) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    console.print(
+        f"threshold {p.current_threshold} -> {p.new_threshold}: links {p.links_now} -> "
+        f"{p.links_after}; {p.customers_merged} customers would merge into others, "
+        f"{p.customers_split_off} new customers would split off"
+    )
+    for a, b in p.merge_examples:
+        console.print(f"  merge: {a} + {b}")
+    for c in p.split_examples:
+        console.print(f"  split: {c}")
+
+
+def duckdb_errors() -> type[Exception]:
+    import duckdb
+
+    return duckdb.Error
+
+
 # --- quality commands (customer360.raw_contract_check / customer360.gx_validation) ---
 
 
