@@ -5,12 +5,14 @@ Each command calls a function that tests call directly; no logic lives here.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from customer360.console import literal
 from customer360.settings import Settings
 
 app = typer.Typer(
@@ -49,10 +51,22 @@ def summary(
     db: Annotated[Path | None, typer.Option(help="DuckDB file (default: build DB).")] = None,
 ) -> None:
     """Print row counts per layer of a built warehouse."""
+    import duckdb
+
     from customer360.pipeline import print_summary
 
     settings = Settings.from_env()
-    print_summary(db or settings.build_db, console=console)
+    target = db or settings.build_db
+    if not target.is_file():
+        console.print(
+            f"[red]no DuckDB file at {literal(target)}: run `customer360 build` first[/red]"
+        )
+        raise typer.Exit(2)
+    try:
+        print_summary(target, console=console)
+    except duckdb.Error as exc:
+        console.print(f"[red]cannot read {literal(target)}: {literal(exc)}[/red]")
+        raise typer.Exit(2) from exc
 
 
 # --- generator commands (customer360.generate) -------------------------------------
@@ -84,16 +98,19 @@ def generate(
         end = date.fromisoformat(end_date) if end_date else None
         result = run_generate(data_dir, people=people, seed=seed, fmt=fmt, day=day, end_date=end)
     except ValueError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(2) from exc
     summary_table = Table(title=f"raw rows as of {result.as_of:%Y-%m-%d %H:%M} UTC (day {day})")
     summary_table.add_column("table")
     summary_table.add_column("rows", justify="right")
     for name, n in result.rows.items():
-        summary_table.add_row(name, f"{n:,}")
+        summary_table.add_row(literal(name), f"{n:,}")
     summary_table.add_row("[bold]total", f"[bold]{result.total_rows:,}")
     console.print(summary_table)
-    console.print(f"wrote {data_dir}/raw ({fmt}) and {data_dir}/truth in {result.seconds:.1f} s")
+    console.print(
+        f"wrote {literal(data_dir)}/raw ({literal(fmt)}) and {literal(data_dir)}/truth in "
+        f"{result.seconds:.1f} s"
+    )
 
 
 # --- identity commands (customer360.identity) --------------------------------------
@@ -119,7 +136,7 @@ def explain(
             result = explain_customer(db or settings.build_db, customer_id, from_record, to_record)
             log["customer_id"] = result.customer_id
     except IdentityError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(2) from exc
     print_explanation(result, console)
 
@@ -135,7 +152,7 @@ def evaluate(
     try:
         result = run_evaluate(Settings.from_env(), db)
     except IdentityError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(2) from exc
     print_evaluation(result, console)
 
@@ -153,12 +170,12 @@ def reset_ids_command(
     settings = Settings.from_env()
     if not yes:
         console.print(
-            f"[red]reset-ids forgets every customer ID in {settings.build_db}; "
+            f"[red]reset-ids forgets every customer ID in {literal(settings.build_db)}; "
             "IDs given to analysts or systems will no longer resolve. Re-run with --yes.[/red]"
         )
         raise typer.Exit(2)
     dropped = reset_ids(settings)
-    console.print(f"dropped: {', '.join(dropped) if dropped else 'nothing (no registry)'}")
+    console.print(f"dropped: {literal(', '.join(dropped)) if dropped else 'nothing (no registry)'}")
 
 
 # --- quality commands (customer360.quality / customer360.validate) -----------------
@@ -177,7 +194,11 @@ def check_raw_command(
     from customer360.quality import check_raw, print_report
 
     settings = Settings.from_env()
-    report = check_raw(raw_path or settings.raw_path, raw_format or settings.raw_format)
+    fmt = raw_format or settings.raw_format
+    if fmt not in ("parquet", "csv"):
+        console.print(f"[red]--format must be parquet or csv, not {literal(repr(fmt))}[/red]")
+        raise typer.Exit(2)
+    report = check_raw(raw_path or settings.raw_path, fmt)
     print_report(report, console)
     raise typer.Exit(0 if report.ok else 1)
 
@@ -196,7 +217,7 @@ def validate(
     try:
         result = run_validation(db or settings.build_db, docs_dir or settings.reports_dir / "gx")
     except ValidationSetupError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(2) from exc
     print_validation(result, console)
     raise typer.Exit(0 if result.success else 1)
@@ -229,7 +250,7 @@ def publish(
             )
         result = publish_warehouse(settings, config=config)
     except PublishError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(1) from exc
     print_publish_result(result, console)
 
@@ -251,7 +272,7 @@ def report(
     try:
         result = write_report(Settings.from_env(), db=db, out=out)
     except ReportError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(2) from exc
     print_report_result(result, console)
 
@@ -284,7 +305,7 @@ def subject_access_command(
             )
             log["customer_id"] = data["customer_id"]
     except PrivacyError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(2) from exc
     text = write_json(data, out)
     if out is None:
@@ -293,7 +314,7 @@ def subject_access_command(
         console.print(
             f"wrote {len(data['records'])} source records, "
             f"{sum(len(v) for v in data['marts'].values())} mart rows of "
-            f"{data['customer_id'] or 'no customer'} to {out}"
+            f"{literal(data['customer_id'] or 'no customer')} to {literal(out)}"
         )
 
 
@@ -312,12 +333,18 @@ def erase(
 
     settings = Settings.from_env()
     kind, subject = _privacy_subject(customer_id, email, None)
+    if email is not None and not _looks_like_email(email):
+        console.print(
+            f"[red]{literal(repr(email))} is not an e-mail address (name@domain.tld): erasure "
+            "by e-mail needs the address exactly as the person gave it[/red]"
+        )
+        raise typer.Exit(2)
     try:
         with audited(settings, "erase", kind, subject) as log:
             result = run_erase(settings, customer_id=customer_id, email=email)
             log["customer_id"] = ",".join(result.customer_ids) or None
     except PrivacyError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(2) from exc
     message = (
         f"erasure request {result.request_id}: {result.n_records} records and "
@@ -327,8 +354,17 @@ def erase(
         message += f", {result.n_shared_identifiers_kept} identifiers shared with others kept"
     if result.customer_ids:
         message += f"; customer ID(s) {', '.join(result.customer_ids)} tombstoned"
-    console.print(message)
+    console.print(literal(message))
     console.print("run `customer360 build` to remove the person from every layer and publish")
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+
+
+def _looks_like_email(value: str) -> bool:
+    """One @, no spaces or control characters, a dotted domain."""
+    text = value.strip()
+    return text.isprintable() and _EMAIL.fullmatch(text) is not None
 
 
 def _privacy_subject(
@@ -342,5 +378,29 @@ def _privacy_subject(
     return given[0]
 
 
+def main() -> None:
+    """Entry point (``customer360``): the commands handle the errors they expect; any
+    other exception is printed as one line (literally) with exit code 3 instead of a
+    traceback. ``C360_DEBUG=1`` shows the traceback."""
+    import os
+    import sys
+
+    try:
+        app()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        console.print("[red]interrupted[/red]")
+        sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("C360_DEBUG") == "1":
+            raise
+        console.print(
+            f"[red]customer360 failed: {literal(type(exc).__name__)}: {literal(exc)}[/red] "
+            "(an unexpected error: please report it; C360_DEBUG=1 shows the traceback)"
+        )
+        sys.exit(3)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    main()

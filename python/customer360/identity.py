@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from customer360.console import literal
 from customer360.settings import Settings
 
 STATE_SCHEMA = "identity_state"
@@ -394,21 +395,26 @@ def print_explanation(result: CustomerExplanation, console: object) -> None:
 
     if result.customer_id != result.requested_id:
         target = result.customer_id or "nothing"
-        console.print(f"{result.requested_id} is {result.status}: resolves to {target}")
+        console.print(
+            f"{literal(result.requested_id)} is {literal(result.status)}: resolves to "
+            f"{literal(target)}"
+        )
     if result.customer_id is None:
         return
-    console.print(f"[bold]{result.customer_id}[/bold]: {len(result.records)} records")
+    console.print(f"[bold]{literal(result.customer_id)}[/bold]: {len(result.records)} records")
     history = Table(title="ID history")
     for col in ("customer_id", "status", "valid_from", "valid_to", "event"):
         history.add_column(col)
     for h in result.history:
-        history.add_row(*(str(h[c]) if h[c] is not None else "" for c in h))
+        history.add_row(*(literal(h[c]) if h[c] is not None else "" for c in h))
     console.print(history)
     records = Table(title="records and the identifiers linking them")
     for col in ("record", "observed_at", "linked by"):
         records.add_column(col)
     for r in result.records[:200]:
-        records.add_row(r.record_id, str(r.observed_at), r.linked_by or "(alone)")
+        records.add_row(
+            literal(r.record_id), literal(r.observed_at), literal(r.linked_by or "(alone)")
+        )
     console.print(records)
     if len(result.records) > 200:
         console.print(f"... {len(result.records) - 200} more records")
@@ -416,11 +422,11 @@ def print_explanation(result: CustomerExplanation, console: object) -> None:
     for col in ("type", "value", "records"):
         idents.add_column(col)
     for t, v, n in result.identifiers:
-        idents.add_row(t, v, str(n))
+        idents.add_row(literal(t), literal(v), str(n))
     console.print(idents)
     if result.path:
         console.print(
-            "[bold]shortest path[/bold]: " + " -> ".join(label for _, label in result.path)
+            "[bold]shortest path[/bold]: " + " -> ".join(literal(label) for _, label in result.path)
         )
 
 
@@ -433,6 +439,10 @@ def print_evaluation(result: Evaluation, console: object) -> None:
         table.add_column(col)
     for s in (result.all_records, result.person_records):
         table.add_row(
-            s.scope, f"{s.records:,}", f"{s.precision:.5f}", f"{s.recall:.5f}", f"{s.f1:.5f}"
+            literal(s.scope),
+            f"{s.records:,}",
+            f"{s.precision:.5f}",
+            f"{s.recall:.5f}",
+            f"{s.f1:.5f}",
         )
     console.print(table)

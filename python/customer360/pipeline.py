@@ -16,6 +16,7 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
+from customer360.console import literal
 from customer360.dbt import DbtError, run_dbt
 from customer360.privacy import PrivacyKeyError, enable_demo_key, load_hmac_key
 from customer360.publish import (
@@ -51,7 +52,7 @@ class RunReport:
     @contextmanager
     def step(self, name: str, console: Console) -> Iterator[None]:
         """Print a header for the step and record its duration (also when it fails)."""
-        console.rule(f"[bold]{name}")
+        console.rule(f"[bold]{literal(name)}")
         started = time.perf_counter()
         try:
             yield
@@ -78,11 +79,11 @@ def run_build(
     succeeded; otherwise the previous one stays. Stale sources (beyond error_after) fail
     the run; warn_after only warns."""
     run = run or RunReport()
-    kept = f"[yellow]previous published warehouse kept: {settings.published_db}[/yellow]"
+    kept = f"[yellow]previous published warehouse kept: {literal(settings.published_db)}[/yellow]"
     try:
         load_hmac_key()  # the analyst layer needs it (docs/privacy.md): fail before building
     except PrivacyKeyError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         console.print(kept)
         return False
     try:
@@ -98,7 +99,7 @@ def run_build(
         with run.step("dbt build", console):
             run_dbt_build(settings, console, full_refresh=full_refresh)
     except DbtError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         console.print(kept)
         return False
     print_dbt_results(settings, console)
@@ -114,7 +115,7 @@ def run_build(
             validation = run_validation(settings.build_db, settings.reports_dir / "gx")
             print_validation(validation, console)
     except ValidationSetupError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         validation = None
     if validation is None or not validation.success:
         console.print(kept)
@@ -124,7 +125,7 @@ def run_build(
         with run.step("publish", console):
             run.published = publish(settings, build_id=run.build_id)
     except PublishError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         console.print(kept)
         return False
     print_publish_result(run.published, console)
@@ -160,11 +161,11 @@ def write_docs_and_report(settings: Settings, console: Console, run: RunReport) 
     try:
         with run.step("dbt docs generate", console):
             run_dbt(["docs", "generate"], settings, echo=True)
-        console.print(f"dbt docs: {settings.dbt_target_path / 'index.html'}")
+        console.print(f"dbt docs: {literal(settings.dbt_target_path / 'index.html')}")
         with run.step("report", console):
             result = write_report(settings)
     except (DbtError, ReportError) as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         return False
     print_report_result(result, console)
     return True
@@ -196,12 +197,12 @@ def layer_counts(
 
 def print_summary(db: Path, console: Console) -> None:
     counts = layer_counts(db)
-    table = Table(title=f"rows per layer in {db.name}")
+    table = Table(title=f"rows per layer in {literal(db.name)}")
     table.add_column("layer")
     table.add_column("relation")
     table.add_column("rows", justify="right")
     for schema, name, n in counts:
-        table.add_row(schema, name, f"{n:,}")
+        table.add_row(literal(schema), literal(name), f"{n:,}")
     console.print(table)
 
 
@@ -220,12 +221,12 @@ def raw_file_counts(settings: Settings) -> list[tuple[str, str, int]]:
 
 
 def print_raw_files(settings: Settings, console: Console) -> None:
-    table = Table(title=f"raw exports in {settings.raw_path}")
+    table = Table(title=f"raw exports in {literal(settings.raw_path)}")
     table.add_column("system")
     table.add_column("table")
     table.add_column("rows", justify="right")
     for system, name, n in raw_file_counts(settings):
-        table.add_row(system, name, f"{n:,}")
+        table.add_row(literal(system), literal(name), f"{n:,}")
     console.print(table)
 
 
@@ -245,7 +246,7 @@ def print_dbt_results(settings: Settings, console: Console) -> None:
         by_type[kind][status] += 1
     for kind, statuses in sorted(by_type.items()):
         parts = ", ".join(f"{n} {status}" for status, n in sorted(statuses.items()))
-        console.print(f"dbt {kind}s: {parts}")
+        console.print(f"dbt {literal(kind)}s: {literal(parts)}")
     slowest = sorted(results, key=lambda r: r.get("execution_time") or 0, reverse=True)[:3]
     if slowest:
         console.print(
@@ -272,7 +273,7 @@ def print_run_summary(settings: Settings, run: RunReport, console: Console) -> N
     table.add_row("raw exports", "", f"{raw_rows:,}")
     for schema in SUMMARY_SCHEMAS:
         relations, rows = per_layer.get(schema, (0, 0))
-        table.add_row(schema, str(relations), f"{rows:,}")
+        table.add_row(literal(schema), str(relations), f"{rows:,}")
     if run.published is not None:
         table.add_row("published", str(len(run.published.tables)), f"{run.published.rows:,}")
     console.print(table)

@@ -44,6 +44,7 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
+from customer360.console import literal
 from customer360.contracts import RAW_TABLES
 from customer360.settings import Settings
 
@@ -409,20 +410,26 @@ def read_publish_info(path: Path) -> dict[str, object]:
 
 def print_publish_result(result: PublishResult, console: Console) -> None:
     """What was published: tables with rows, size, time, build id."""
-    table = Table(title=f"published {result.path.name} (build {result.build_id})")
+    table = Table(title=f"published {literal(result.path.name)} (build {literal(result.build_id)})")
     table.add_column("schema")
     table.add_column("table")
     table.add_column("from")
     table.add_column("rows", justify="right")
     table.add_column("columns", justify="right")
     for t in result.tables:
-        table.add_row(t.schema, t.name, t.source_kind, f"{t.rows:,}", str(t.columns))
+        table.add_row(
+            literal(t.schema),
+            literal(t.name),
+            literal(t.source_kind),
+            f"{t.rows:,}",
+            str(t.columns),
+        )
     if not result.tables:
         table.add_row("-", "(no configured schema exists in the build DB yet)", "", "0", "")
     console.print(table)
     console.print(
         f"published {len(result.tables)} tables, {result.rows:,} rows, "
-        f"{result.size_bytes / 1e6:.1f} MB in {result.seconds:.1f} s -> {result.path}"
+        f"{result.size_bytes / 1e6:.1f} MB in {result.seconds:.1f} s -> {literal(result.path)}"
         + (
             f" (removed {len(result.removed_stale)} stale temp file(s))"
             if result.removed_stale

@@ -40,6 +40,7 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
+from customer360.console import literal
 from customer360.contracts import RAW_TABLES, RawTable
 from customer360.raw_reader import count_rows, diagnose_csv, reader_sql
 from customer360.settings import Settings
@@ -382,10 +383,13 @@ def print_report(report: RawCheckReport, console: Console) -> None:
     if not report.findings:
         console.print(
             f"[green]raw exports match the contract[/green]: {len(report.rows)} files, "
-            f"{sum(report.rows.values()):,} rows ({report.raw_format}, {report.raw_path})"
+            f"{sum(report.rows.values()):,} rows ({literal(report.raw_format)}, "
+            f"{literal(report.raw_path)})"
         )
         return
-    grid = Table(title=f"raw export check: {report.raw_path} ({report.raw_format})")
+    grid = Table(
+        title=f"raw export check: {literal(report.raw_path)} ({literal(report.raw_format)})"
+    )
     grid.add_column("severity")
     grid.add_column("table")
     grid.add_column("column")
@@ -394,9 +398,9 @@ def print_report(report: RawCheckReport, console: Console) -> None:
         style = "red" if f.severity == "error" else "yellow"
         grid.add_row(
             f"[{style}]{f.severity}[/{style}]",
-            f"{f.system}.{f.table}\n{f.file.name}",
-            f.column or "",
-            f.message,
+            literal(f"{f.system}.{f.table}\n{f.file.name}"),
+            literal(f.column or ""),
+            literal(f.message),
         )
     console.print(grid)
     console.print(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)")
@@ -533,7 +537,7 @@ def run_source_freshness(settings: Settings) -> FreshnessReport:
 def print_freshness(report: FreshnessReport, console: Console) -> None:
     if not report.sources:
         console.print("[red]dbt source freshness produced no results[/red]")
-        console.print(report.output[-3000:])
+        console.print(literal(report.output[-3000:]))
         return
     grid = Table(title="source freshness (dbt source freshness)")
     grid.add_column("source")
@@ -545,7 +549,9 @@ def print_freshness(report: FreshnessReport, console: Console) -> None:
         style = styles.get(s.status, "red")
         age = "" if s.age_hours is None else f"{s.age_hours:,.1f} h"
         latest = s.max_loaded_at or s.message
-        grid.add_row(s.source, f"[{style}]{s.status}[/{style}]", str(latest), age)
+        grid.add_row(
+            literal(s.source), f"[{style}]{literal(s.status)}[/{style}]", literal(latest), age
+        )
     console.print(grid)
     if report.errors:
         console.print(
