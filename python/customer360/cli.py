@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from customer360.console import literal
+from customer360.console import cell, literal
 from customer360.settings import Settings
 
 app = typer.Typer(
@@ -20,7 +20,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-console = Console()
+console = Console(emoji=False)  # ':name:' in file-derived text stays text
 
 
 @app.command()
@@ -104,7 +104,7 @@ def generate(
     summary_table.add_column("table")
     summary_table.add_column("rows", justify="right")
     for name, n in result.rows.items():
-        summary_table.add_row(literal(name), f"{n:,}")
+        summary_table.add_row(cell(name), f"{n:,}")
     summary_table.add_row("[bold]total", f"[bold]{result.total_rows:,}")
     console.print(summary_table)
     console.print(
@@ -354,7 +354,7 @@ def erase(
         message += f", {result.n_shared_identifiers_kept} identifiers shared with others kept"
     if result.customer_ids:
         message += f"; customer ID(s) {', '.join(result.customer_ids)} tombstoned"
-    console.print(literal(message))
+    console.print(cell(message))
     console.print("run `customer360 build` to remove the person from every layer and publish")
 
 

@@ -10,9 +10,10 @@ or a table cell.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
-from rich.markup import escape
+from rich.text import Text
 
 _KEEP = {"\n", "\t"}
 
@@ -30,7 +31,39 @@ def visible(text: str) -> str:
     return "".join(out)
 
 
+_TAG = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")
+
+
 def literal(value: object) -> str:
-    """``value`` as text that rich prints exactly as it is (markup escaped, control
-    characters visible)."""
-    return escape(visible(str(value)))
+    """``value`` as text that rich prints exactly as it is inside markup (control
+    characters visible). rich's own ``escape`` is not exact: rich turns every ``\\[`` of
+    plain text into ``[`` and doubles a trailing backslash; here a tag-like ``[...]`` is
+    escaped with its backslashes doubled (rich's rule for tags), a backslash before any
+    other ``[`` is doubled (undoing rich's plain-text replacement), and a trailing
+    backslash is doubled so that a closing tag after it still closes (the one case that
+    prints differently: a trailing backslash followed by plain text shows twice)."""
+    text = visible(str(value))
+    out: list[str] = []
+    position = 0
+    for match in _TAG.finditer(text):
+        out.append(_plain(text[position : match.start()]))
+        backslashes, tag = match.groups()
+        out.append(backslashes * 2 + "\\" + tag)
+        position = match.end()
+    out.append(_plain(text[position:]))
+    escaped = "".join(out)
+    trailing = len(escaped) - len(escaped.rstrip("\\"))
+    return escaped + "\\" * trailing
+
+
+def _plain(text: str) -> str:
+    """Text without tags: a backslash right before '[' gets one more (rich's plain-text
+    pass replaces each ``\\[`` with ``[``)."""
+    return re.sub(r"(\\+)\[", lambda m: m.group(1) + "\\[", text)
+
+
+def cell(value: object) -> Text:
+    """``value`` as a rich Text (no markup at all) with control characters visible: for
+    table cells and whole lines, where nothing follows that :func:`literal`'s escaping of
+    a trailing backslash would protect."""
+    return Text(visible(str(value)))

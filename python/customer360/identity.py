@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from customer360.console import literal
+from customer360.console import cell, literal
 from customer360.settings import Settings
 
 STATE_SCHEMA = "identity_state"
@@ -406,15 +406,13 @@ def print_explanation(result: CustomerExplanation, console: object) -> None:
     for col in ("customer_id", "status", "valid_from", "valid_to", "event"):
         history.add_column(col)
     for h in result.history:
-        history.add_row(*(literal(h[c]) if h[c] is not None else "" for c in h))
+        history.add_row(*(cell(h[c]) if h[c] is not None else "" for c in h))
     console.print(history)
     records = Table(title="records and the identifiers linking them")
     for col in ("record", "observed_at", "linked by"):
         records.add_column(col)
     for r in result.records[:200]:
-        records.add_row(
-            literal(r.record_id), literal(r.observed_at), literal(r.linked_by or "(alone)")
-        )
+        records.add_row(cell(r.record_id), cell(r.observed_at), cell(r.linked_by or "(alone)"))
     console.print(records)
     if len(result.records) > 200:
         console.print(f"... {len(result.records) - 200} more records")
@@ -422,7 +420,7 @@ def print_explanation(result: CustomerExplanation, console: object) -> None:
     for col in ("type", "value", "records"):
         idents.add_column(col)
     for t, v, n in result.identifiers:
-        idents.add_row(literal(t), literal(v), str(n))
+        idents.add_row(cell(t), cell(v), str(n))
     console.print(idents)
     if result.path:
         console.print(
@@ -439,7 +437,7 @@ def print_evaluation(result: Evaluation, console: object) -> None:
         table.add_column(col)
     for s in (result.all_records, result.person_records):
         table.add_row(
-            literal(s.scope),
+            cell(s.scope),
             f"{s.records:,}",
             f"{s.precision:.5f}",
             f"{s.recall:.5f}",

@@ -16,7 +16,7 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from customer360.console import literal
+from customer360.console import cell, literal
 from customer360.dbt import DbtError, run_dbt
 from customer360.privacy import PrivacyKeyError, enable_demo_key, load_hmac_key
 from customer360.publish import (
@@ -202,7 +202,7 @@ def print_summary(db: Path, console: Console) -> None:
     table.add_column("relation")
     table.add_column("rows", justify="right")
     for schema, name, n in counts:
-        table.add_row(literal(schema), literal(name), f"{n:,}")
+        table.add_row(cell(schema), cell(name), f"{n:,}")
     console.print(table)
 
 
@@ -226,7 +226,7 @@ def print_raw_files(settings: Settings, console: Console) -> None:
     table.add_column("table")
     table.add_column("rows", justify="right")
     for system, name, n in raw_file_counts(settings):
-        table.add_row(literal(system), literal(name), f"{n:,}")
+        table.add_row(cell(system), cell(name), f"{n:,}")
     console.print(table)
 
 
@@ -273,7 +273,7 @@ def print_run_summary(settings: Settings, run: RunReport, console: Console) -> N
     table.add_row("raw exports", "", f"{raw_rows:,}")
     for schema in SUMMARY_SCHEMAS:
         relations, rows = per_layer.get(schema, (0, 0))
-        table.add_row(literal(schema), str(relations), f"{rows:,}")
+        table.add_row(cell(schema), str(relations), f"{rows:,}")
     if run.published is not None:
         table.add_row("published", str(len(run.published.tables)), f"{run.published.rows:,}")
     console.print(table)

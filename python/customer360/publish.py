@@ -44,7 +44,7 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from customer360.console import literal
+from customer360.console import cell, literal
 from customer360.contracts import RAW_TABLES
 from customer360.settings import Settings
 
@@ -418,9 +418,9 @@ def print_publish_result(result: PublishResult, console: Console) -> None:
     table.add_column("columns", justify="right")
     for t in result.tables:
         table.add_row(
-            literal(t.schema),
-            literal(t.name),
-            literal(t.source_kind),
+            cell(t.schema),
+            cell(t.name),
+            cell(t.source_kind),
             f"{t.rows:,}",
             str(t.columns),
         )

@@ -40,7 +40,7 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from customer360.console import literal
+from customer360.console import cell, literal
 from customer360.contracts import RAW_TABLES, RawTable
 from customer360.raw_reader import count_rows, diagnose_csv, reader_sql
 from customer360.settings import Settings
@@ -398,9 +398,9 @@ def print_report(report: RawCheckReport, console: Console) -> None:
         style = "red" if f.severity == "error" else "yellow"
         grid.add_row(
             f"[{style}]{f.severity}[/{style}]",
-            literal(f"{f.system}.{f.table}\n{f.file.name}"),
-            literal(f.column or ""),
-            literal(f.message),
+            cell(f"{f.system}.{f.table}\n{f.file.name}"),
+            cell(f.column or ""),
+            cell(f.message),
         )
     console.print(grid)
     console.print(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)")
@@ -549,9 +549,7 @@ def print_freshness(report: FreshnessReport, console: Console) -> None:
         style = styles.get(s.status, "red")
         age = "" if s.age_hours is None else f"{s.age_hours:,.1f} h"
         latest = s.max_loaded_at or s.message
-        grid.add_row(
-            literal(s.source), f"[{style}]{literal(s.status)}[/{style}]", literal(latest), age
-        )
+        grid.add_row(cell(s.source), f"[{style}]{literal(s.status)}[/{style}]", cell(latest), age)
     console.print(grid)
     if report.errors:
         console.print(

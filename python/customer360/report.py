@@ -31,7 +31,7 @@ from matplotlib.figure import Figure
 from rich.console import Console
 from rich.table import Table
 
-from customer360.console import literal
+from customer360.console import cell, literal
 from customer360.publish import PublishError, connect_read_only
 from customer360.settings import Settings
 
@@ -809,9 +809,9 @@ def print_report_result(result: ReportResult, console: Console) -> None:
     table.add_column("not shown")
     for s in result.sections:
         table.add_row(
-            literal(s.title),
+            cell(s.title),
             str(len(s.plots)),
-            literal("; ".join(f"{m.title}: {m.reason}" for m in s.missing)),
+            cell("; ".join(f"{m.title}: {m.reason}" for m in s.missing)),
         )
     console.print(table)
     console.print(

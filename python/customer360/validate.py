@@ -25,7 +25,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from customer360.console import literal
+from customer360.console import cell, literal
 from customer360.contracts import RAW_TABLES, SYSTEMS
 from customer360.settings import PROJECT_DIR
 
@@ -317,9 +317,7 @@ def print_validation(summary: ValidationSummary, console: Console) -> None:
             if f.unexpected_percent is not None:
                 count += f" ({f.unexpected_percent:.2f}%)"
             shown = format_sample(f.sample) if f.sample else f"observed: {_plain(f.observed)}"
-            grid.add_row(
-                literal(f.table), literal(f.expectation), literal(f.column), count, literal(shown)
-            )
+            grid.add_row(cell(f.table), cell(f.expectation), cell(f.column), count, cell(shown))
         console.print(grid)
         console.print(
             f"[red]{len(summary.failed)} of {summary.evaluated} expectations failed[/red] "
