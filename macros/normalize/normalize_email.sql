@@ -1,6 +1,8 @@
 {#-
     normalize_email(col): the comparable form of an e-mail address, or null when the
     value is not a plausible address.
+      look-alikes (identifier_issue: NFKC-unstable, invisible, folding to ASCII, mixed
+      scripts, confusable) -> null, checked before any case folding;
       trim + lowercase; plus-tags stripped (anna+shop@x.de -> anna@x.de);
       googlemail.com -> gmail.com; dots removed from gmail local parts;
       junk addresses (var `junk_emails`, e.g. test@test.com) -> null.
@@ -41,7 +43,11 @@
                      let("(" ~ local ~ ") || '@' || (" ~ domain ~ ")", '_em_norm', checked)) }}
         end
     {%- endset -%}
-    {{ let("lower(trim(" ~ col ~ "))", '_em_s', body) }}
+    {#- checked before lower(): a look-alike (Kelvin sign, İ, Cyrillic а) is never folded
+        into a matchable address (identifier_issue, docs/identity.md) -#}
+    case when ({{ identifier_issue('trim(' ~ col ~ ')') }}) is null then
+        {{ let("lower(trim(" ~ col ~ "))", '_em_s', body) }}
+    end
 {%- endmacro %}
 
 

@@ -7,7 +7,8 @@
     <col>_missing, <col>_unparseable, <col>_in_future, <col>_before_1990,
     <col>_not_a_number, <col>_rounded (a fraction where a whole number or more decimals
     than the type holds), <col>_negative, <col>_out_of_range, <col>_absurd,
-    unknown_currency, no_exchange_rate.
+    unknown_currency, no_exchange_rate, login_id_<issue> (a look-alike login:
+    identifier_issue).
 -#}
 
 {#- null/blank -> null, else the trimmed text -#}

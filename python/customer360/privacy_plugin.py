@@ -1,4 +1,5 @@
-"""dbt-duckdb plugin (profiles.yml ``plugins:``): gives every dbt connection the HMAC key.
+"""dbt-duckdb plugin (profiles.yml ``plugins:``): gives every dbt connection the HMAC key
+and the look-alike identifier check (``c360_identifier_issue``, customer360.identifiers).
 
 The key never appears in SQL, compiled files or logs: the plugin derives the two HMAC pad
 blocks from the key and sets them as DuckDB session variables (``c360_hmac_ipad``,
@@ -13,6 +14,7 @@ from typing import Any
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 
+from customer360.identifiers import register as register_identifier_check
 from customer360.privacy import PrivacyKeyError, hmac_pads, load_hmac_key
 
 
@@ -31,7 +33,9 @@ class Plugin(BasePlugin):
         conn.execute(f"set variable c360_hmac_opad = unhex('{opad}')")
 
     def configure_connection(self, conn: Any) -> None:
+        register_identifier_check(conn)
         self._set(conn)
 
     def configure_cursor(self, cursor: Any) -> None:
+        register_identifier_check(cursor)
         self._set(cursor)

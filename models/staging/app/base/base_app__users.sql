@@ -36,6 +36,7 @@ final as (
         {{ collect_reasons([
             key_reasons(),
             timestamp_reasons('created_at', '_created_at', 'created_at'),
+            "'login_id_' || (" ~ identifier_issue(clean_text('login_id')) ~ ")",
         ]) }} as quarantine_reasons,
         {{ raw_column_aliases(raw_cols) }}
     from typed

@@ -1,0 +1,31 @@
+{#-
+    Look-alike identifiers (customer360.identifiers, docs/identity.md): an e-mail or login
+    is checked BEFORE any case folding, because DuckDB's lower() folds some non-ASCII
+    letters to ASCII (KELVIN SIGN -> k, İ -> i) and keeps others that look like ASCII
+    (Cyrillic а).
+
+    identifier_issue(expr): null when the value may be matched as typed, else the reason:
+    compatibility_characters (NFKC changes it), invisible_characters, folds_to_ascii,
+    mixed_scripts, confusable_with_latin. Plain ASCII is decided in SQL
+    (octet_length = length); only other values reach the vectorised Python UDF
+    c360_identifier_issue that the dbt-duckdb plugin registers. Engines without it treat
+    every non-ASCII value as 'non_ascii'.
+
+    normalize_login(expr): the login lower-cased and trimmed, or null when it has an issue.
+-#}
+
+{% macro identifier_issue(expr) -%}
+    {{ return(adapter.dispatch('identifier_issue', 'customer360')(expr)) }}
+{%- endmacro %}
+
+{% macro default__identifier_issue(expr) -%}
+    case when octet_length({{ expr }}) <> length({{ expr }}) then 'non_ascii' end
+{%- endmacro %}
+
+{% macro duckdb__identifier_issue(expr) -%}
+    case when octet_length({{ expr }}) <> length({{ expr }}) then c360_identifier_issue({{ expr }}) end
+{%- endmacro %}
+
+{% macro normalize_login(expr) -%}
+    case when ({{ identifier_issue(expr) }}) is null then lower({{ expr }}) end
+{%- endmacro %}
