@@ -174,7 +174,14 @@ def reset_ids_command(
             "IDs given to analysts or systems will no longer resolve. Re-run with --yes.[/red]"
         )
         raise typer.Exit(2)
-    dropped = reset_ids(settings)
+    from customer360.build_state import BuildLock, BuildLockError
+
+    try:
+        with BuildLock(settings.build_db, "customer360 reset-ids"):
+            dropped = reset_ids(settings)
+    except BuildLockError as exc:
+        console.print(f"[red]{literal(exc)}[/red]")
+        raise typer.Exit(1) from exc
     console.print(f"dropped: {literal(', '.join(dropped)) if dropped else 'nothing (no registry)'}")
 
 
@@ -236,11 +243,53 @@ def publish(
         ),
     ] = None,
 ) -> None:
-    """Publish the build DB's analyst schemas atomically to the published warehouse file."""
+    """Publish the build DB's analyst schemas atomically to the published warehouse file.
+    Only a build that passed (dbt, freshness, validation) is published; a plain `dbt
+    build` is validated first."""
+    from customer360.build_state import (
+        BuildLock,
+        BuildLockError,
+        BuildNotPassedError,
+        read_status,
+        require_passed,
+    )
+
+    settings = Settings.from_env()
+    try:
+        with BuildLock(settings.build_db, "customer360 publish"):
+            status = read_status(settings.build_db) or {}
+            if status.get("status") == "dbt_passed":  # plain `dbt build`: validate first
+                _validate_then_mark_passed(settings)
+            require_passed(settings.build_db)
+            _publish_locked(settings, include)
+    except (BuildLockError, BuildNotPassedError) as exc:
+        console.print(f"[red]{literal(exc)}[/red]")
+        raise typer.Exit(1) from exc
+
+
+def _validate_then_mark_passed(settings: Settings) -> None:
+    """A build that passed plain `dbt build`: run the Great Expectations suite; when it
+    passes, commit the identity state and mark the build passed."""
+    from customer360.build_state import commit_identity_state, mark_failed
+    from customer360.validate import ValidationSetupError, print_validation, run_validation
+
+    console.print("the last build ran plain `dbt build`: validating it before publishing")
+    try:
+        result = run_validation(settings.build_db, settings.reports_dir / "gx")
+    except ValidationSetupError as exc:
+        console.print(f"[red]{literal(exc)}[/red]")
+        raise typer.Exit(2) from exc
+    print_validation(result, console)
+    if not result.success:
+        mark_failed(settings.build_db, "validation (Great Expectations) failed")
+        return
+    commit_identity_state(settings.build_db)
+
+
+def _publish_locked(settings: Settings, include: str | None) -> None:
     from customer360.publish import PublishConfig, PublishError, print_publish_result
     from customer360.publish import publish as publish_warehouse
 
-    settings = Settings.from_env()
     try:
         config = PublishConfig.from_env()
         if include:
@@ -339,11 +388,16 @@ def erase(
             "by e-mail needs the address exactly as the person gave it[/red]"
         )
         raise typer.Exit(2)
+    from customer360.build_state import BuildLock, BuildLockError
+
     try:
-        with audited(settings, "erase", kind, subject) as log:
+        with (
+            BuildLock(settings.build_db, "customer360 erase"),
+            audited(settings, "erase", kind, subject) as log,
+        ):
             result = run_erase(settings, customer_id=customer_id, email=email)
             log["customer_id"] = ",".join(result.customer_ids) or None
-    except PrivacyError as exc:
+    except (PrivacyError, BuildLockError) as exc:
         console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(2) from exc
     message = (

@@ -23,6 +23,7 @@ from customer360.console import cell, literal
 from customer360.settings import Settings
 
 STATE_SCHEMA = "identity_state"
+PENDING_STATE_SCHEMA = "identity_state_pending"  # customer360.build_state
 STATE_TABLES = ("identity_registry", "identity_record_assignments", "identity_id_events")
 
 # How staging normalises the keys of some raw tables (docs/conventions.md): the ground
@@ -369,18 +370,20 @@ def reset_ids(settings: Settings, db: Path | None = None) -> list[str]:
         return []
     con = duckdb.connect(str(db))
     try:
-        present = {
-            r[0]
-            for r in con.execute(
-                "select table_name from information_schema.tables where table_schema = ?",
-                [STATE_SCHEMA],
+        present = set(
+            con.execute(
+                "select table_schema, table_name from information_schema.tables "
+                "where table_schema in (?, ?)",
+                [STATE_SCHEMA, PENDING_STATE_SCHEMA],
             ).fetchall()
-        }
+        )
         dropped = []
-        for name in STATE_TABLES:
-            if name in present:
-                con.execute(f'drop table "{STATE_SCHEMA}"."{name}"')
-                dropped.append(f"{STATE_SCHEMA}.{name}")
+        # the pending state of an uncommitted build too: it must never be committed later
+        for schema in (STATE_SCHEMA, PENDING_STATE_SCHEMA):
+            for name in STATE_TABLES:
+                if (schema, name) in present:
+                    con.execute(f'drop table "{schema}"."{name}"')
+                    dropped.append(f"{schema}.{name}")
         return dropped
     finally:
         con.close()

@@ -16,6 +16,13 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
+from customer360.build_state import (
+    DEFER_COMMIT_ENV,
+    BuildLock,
+    BuildLockError,
+    commit_identity_state,
+    mark_failed,
+)
 from customer360.console import cell, literal
 from customer360.dbt import DbtError, run_dbt
 from customer360.privacy import PrivacyKeyError, enable_demo_key, load_hmac_key
@@ -61,10 +68,12 @@ class RunReport:
 
 
 def run_dbt_build(settings: Settings, console: Console, full_refresh: bool = False) -> None:
+    """`dbt build`, leaving the identity commit to :func:`run_build` (after freshness and
+    validation: docs/identity.md)."""
     args = ["build"]
     if full_refresh:
         args.append("--full-refresh")
-    run_dbt(args, settings, echo=True)
+    run_dbt(args, settings, echo=True, extra_env={DEFER_COMMIT_ENV: "1"})
 
 
 def run_build(
@@ -74,10 +83,26 @@ def run_build(
     run: RunReport | None = None,
     source_freshness: bool = True,
 ) -> bool:
-    """raw contract check -> dbt build -> source freshness -> validate -> publish ->
-    summary. The published file is replaced only when every step before publish
-    succeeded; otherwise the previous one stays. Stale sources (beyond error_after) fail
-    the run; warn_after only warns."""
+    """raw contract check -> dbt build -> source freshness -> validate -> identity commit
+    -> publish -> summary, under the build lock of the build DB (a second build fails at
+    once). The ID registry advances and the published file is replaced only when every
+    step before succeeded; otherwise both stay as the last good build left them. Stale
+    sources (beyond error_after) fail the run; warn_after only warns."""
+    try:
+        with BuildLock(settings.build_db, "customer360 build"):
+            return _run_build_locked(settings, console, full_refresh, run, source_freshness)
+    except BuildLockError as exc:
+        console.print(f"[red]{literal(exc)}[/red]")
+        return False
+
+
+def _run_build_locked(
+    settings: Settings,
+    console: Console,
+    full_refresh: bool,
+    run: RunReport | None,
+    source_freshness: bool,
+) -> bool:
     run = run or RunReport()
     kept = f"[yellow]previous published warehouse kept: {literal(settings.published_db)}[/yellow]"
     try:
@@ -108,6 +133,7 @@ def run_build(
             freshness = run_source_freshness(settings)
             print_freshness(freshness, console)
         if not freshness.ok:
+            mark_failed(settings.build_db, "source freshness failed")
             console.print(kept)
             return False
     try:
@@ -118,8 +144,15 @@ def run_build(
         console.print(f"[red]{literal(exc)}[/red]")
         validation = None
     if validation is None or not validation.success:
+        mark_failed(settings.build_db, "validation (Great Expectations) failed")
         console.print(kept)
+        console.print("[yellow]customer-ID registry not advanced (docs/identity.md)[/yellow]")
         return False
+    with run.step("commit customer-ID registry", console):
+        committed = commit_identity_state(settings.build_db)  # and marks the build passed
+        console.print(
+            "identity_state committed" if committed else "no identity state in this build"
+        )
     record_raw_counts(raw_report, raw_counts_path(settings))  # baseline for the shrink check
     try:
         with run.step("publish", console):
@@ -134,6 +167,15 @@ def run_build(
 
 
 def run_demo(settings: Settings, people: int, seed: int, console: Console) -> bool:
+    try:
+        with BuildLock(settings.build_db, "customer360 demo"):
+            return _run_demo_locked(settings, people, seed, console)
+    except BuildLockError as exc:
+        console.print(f"[red]{literal(exc)}[/red]")
+        return False
+
+
+def _run_demo_locked(settings: Settings, people: int, seed: int, console: Console) -> bool:
     from customer360.generate import generate
 
     run = RunReport()

@@ -56,7 +56,17 @@ DEFAULT_PUBLISHED: tuple[str, ...] = ("analyst",)
 #: Schemas that never leave the build DB: raw or lightly cleaned personal data, internal
 #: state, rejected rows. Configuring one of them is an error, not a silent skip.
 RESTRICTED_SCHEMAS: frozenset[str] = frozenset(
-    {"staging", "intermediate", "identity_state", "quarantine", "pii", "restricted", "privacy"}
+    {
+        "staging",
+        "intermediate",
+        "identity_state",
+        "identity_state_pending",
+        "build_state",
+        "quarantine",
+        "pii",
+        "restricted",
+        "privacy",
+    }
 )
 
 #: Metadata tables written into the ``main`` schema of the published file.
