@@ -7,7 +7,7 @@
     identifier_issue(expr): null when the value may be matched as typed, else the reason:
     compatibility_characters (NFKC changes it), invisible_characters, folds_to_ascii,
     mixed_scripts, confusable_with_latin. Plain ASCII is decided in SQL
-    (octet_length = length); only other values reach the vectorised Python UDF
+    (byte length = length); only other values reach the vectorised Python UDF
     c360_identifier_issue that the dbt-duckdb plugin registers. Engines without it treat
     every non-ASCII value as 'non_ascii'.
 
@@ -23,7 +23,7 @@
 {%- endmacro %}
 
 {% macro duckdb__identifier_issue(expr) -%}
-    case when octet_length({{ expr }}) <> length({{ expr }}) then c360_identifier_issue({{ expr }}) end
+    case when strlen({{ expr }}) <> length({{ expr }}) then c360_identifier_issue({{ expr }}) end
 {%- endmacro %}
 
 {% macro normalize_login(expr) -%}
