@@ -1,8 +1,9 @@
 {#-
     normalize_email(col): the comparable form of an e-mail address, or null when the
     value is not a plausible address.
-      look-alikes (identifier_issue: NFKC-unstable, invisible, folding to ASCII, mixed
-      scripts, confusable) -> null, checked before any case folding;
+      not plain ASCII as given -> null, checked before any case folding (lower() folds
+      KELVIN SIGN to k and İ to i; identity_audit names the look-alike reason, see
+      identifier_issue);
       trim + lowercase; plus-tags stripped (anna+shop@x.de -> anna@x.de);
       googlemail.com -> gmail.com; dots removed from gmail local parts;
       junk addresses (var `junk_emails`, e.g. test@test.com) -> null.
@@ -45,7 +46,7 @@
     {%- endset -%}
     {#- checked before lower(): a look-alike (Kelvin sign, İ, Cyrillic а) is never folded
         into a matchable address (identifier_issue, docs/identity.md) -#}
-    case when ({{ identifier_issue('trim(' ~ col ~ ')') }}) is null then
+    case when {{ is_ascii('trim(' ~ col ~ ')') }} then
         {{ let("lower(trim(" ~ col ~ "))", '_em_s', body) }}
     end
 {%- endmacro %}
