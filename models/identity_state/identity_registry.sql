@@ -1,14 +1,6 @@
 {#- Persistent: every customer ID ever minted, with status and the ID it resolves to.
-    Survives --full-refresh (full_refresh: false); replaced as a whole in one
+    Survives --full-refresh (config: dbt_project.yml, identity_state); replaced as a whole in one
     delete+insert per build. Reset only with `customer360 reset-ids --yes`. -#}
-{{ config(
-    materialized='incremental',
-    schema='identity_state',
-    full_refresh=false,
-    incremental_strategy='delete+insert',
-    unique_key='state_scope',
-    on_schema_change='fail',
-) }}
 -- depends_on: {{ ref('int_identity__id_changes') }}
 
 with

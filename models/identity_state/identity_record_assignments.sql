@@ -1,14 +1,6 @@
 {#- Persistent: the customer ID every known record had at the end of the last build; the
-    next build compares its clusters with it. Survives --full-refresh (full_refresh:
-    false); replaced as a whole in one delete+insert per build. -#}
-{{ config(
-    materialized='incremental',
-    schema='identity_state',
-    full_refresh=false,
-    incremental_strategy='delete+insert',
-    unique_key='state_scope',
-    on_schema_change='fail',
-) }}
+    next build compares its clusters with it. Survives --full-refresh (config:
+    dbt_project.yml, identity_state); replaced as a whole in one delete+insert per build. -#}
 -- depends_on: {{ ref('int_identity__id_changes') }}
 
 with
