@@ -185,7 +185,7 @@ def reset_ids_command(
     console.print(f"dropped: {literal(', '.join(dropped)) if dropped else 'nothing (no registry)'}")
 
 
-# --- quality commands (customer360.quality / customer360.validate) -----------------
+# --- quality commands (customer360.raw_contract_check / customer360.gx_validation) ---
 
 
 @app.command("check-raw")
@@ -198,7 +198,7 @@ def check_raw_command(
     ] = None,
 ) -> None:
     """Check the raw exports against the contract: missing files or required columns fail."""
-    from customer360.quality import check_raw, print_report
+    from customer360.raw_contract_check import check_raw, print_report
 
     settings = Settings.from_env()
     fmt = raw_format or settings.raw_format
@@ -218,7 +218,7 @@ def validate(
     ] = None,
 ) -> None:
     """Run the Great Expectations suite on dim_customer and customer_source_map."""
-    from customer360.validate import ValidationSetupError, print_validation, run_validation
+    from customer360.gx_validation import ValidationSetupError, print_validation, run_validation
 
     settings = Settings.from_env()
     try:
@@ -271,7 +271,11 @@ def _validate_then_mark_passed(settings: Settings) -> None:
     """A build that passed plain `dbt build`: run the Great Expectations suite; when it
     passes, commit the identity state and mark the build passed."""
     from customer360.build_state import commit_identity_state, mark_failed
-    from customer360.validate import ValidationSetupError, print_validation, run_validation
+    from customer360.gx_validation import (
+        ValidationSetupError,
+        print_validation,
+        run_validation,
+    )
 
     console.print("the last build ran plain `dbt build`: validating it before publishing")
     try:

@@ -25,6 +25,8 @@ from customer360.build_state import (
 )
 from customer360.console import cell, literal
 from customer360.dbt import DbtError, run_dbt
+from customer360.freshness import print_freshness, run_source_freshness
+from customer360.gx_validation import ValidationSetupError, print_validation, run_validation
 from customer360.privacy import PrivacyKeyError, enable_demo_key, load_hmac_key
 from customer360.publish import (
     PublishError,
@@ -33,16 +35,13 @@ from customer360.publish import (
     print_publish_result,
     publish,
 )
-from customer360.quality import (
+from customer360.raw_contract_check import (
     RawContractError,
     ensure_raw_contract,
-    print_freshness,
     raw_counts_path,
     record_raw_counts,
-    run_source_freshness,
 )
 from customer360.settings import Settings
-from customer360.validate import ValidationSetupError, print_validation, run_validation
 
 LAYERS = ("staging", "intermediate", "marts")
 SUMMARY_SCHEMAS = (*LAYERS, "analyst", "quarantine")

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import DemoExports
 
 from customer360 import churn
 
@@ -351,13 +352,17 @@ def generator_transactions(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def demo_data(
-    tmp_path_factory: pytest.TempPathFactory,
+    demo_exports: DemoExports, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp]:
-    from customer360.generate import generate
+    """The demo exports of 2,000 people (conftest's, generated once per session; no dbt),
+    or the same generated here when C360_TEST_PEOPLE gives the session another size."""
+    result = demo_exports.generation
+    if (result.people, result.seed) != (DEMO_PEOPLE, DEMO_SEED):
+        from customer360.generate import generate
 
-    data_dir = tmp_path_factory.mktemp("churn-demo") / "data"
-    result = generate(data_dir, people=DEMO_PEOPLE, seed=DEMO_SEED)
-    tx, events = generator_transactions(data_dir)
+        data_dir = tmp_path_factory.mktemp("churn-demo") / "data"
+        result = generate(data_dir, people=DEMO_PEOPLE, seed=DEMO_SEED)
+    tx, events = generator_transactions(result.data_dir)
     data_end = pd.Timestamp(result.as_of).normalize() - pd.Timedelta(days=1)
     return tx, events, data_end
 

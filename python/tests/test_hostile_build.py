@@ -22,7 +22,7 @@ import pytest
 from fixtures import bad_input as bi
 
 from customer360.dbt import run_dbt
-from customer360.quality import check_raw
+from customer360.raw_contract_check import check_raw
 from customer360.settings import Settings
 
 PEOPLE = 600

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 from fixtures import bad_input as bi
 
-from customer360.quality import check_raw
+from customer360.raw_contract_check import check_raw
 from customer360.raw_reader import CSV_OPTIONS, count_rows, diagnose_csv, reader_sql
 
 PROJECT = Path(__file__).resolve().parents[2]

@@ -558,6 +558,7 @@ def append_rows(raw: Path, system: str, table: str, rows: list[dict[str, object]
     pq.write_table(pa.concat_tables([existing, extra]), path)
 
 
+@pytest.mark.warehouse
 def test_long_chain_and_unique_namespace_cut(tmp_path: Path):
     """A 10,000-link chain of support tickets (e-mail k + phone k, then phone k + e-mail
     k+1) is one customer; two loyalty members linked through one shop account are cut

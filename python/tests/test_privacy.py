@@ -110,14 +110,7 @@ def raw_values(settings: Settings, system: str, table: str, column: str) -> set[
     return {str(v).strip() for (v,) in rows if v is not None and str(v).strip()}
 
 
-@pytest.fixture(scope="module")
-def published_demo(demo_warehouse: BuiltWarehouse, tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("privacy-pub")
-    settings = dataclasses.replace(
-        demo_warehouse.settings, published_db=root / "customer360.duckdb"
-    )
-    publish(settings)
-    return settings
+# published_demo: conftest (the demo build published once per session)
 
 
 # ------------------------------------------------------------------ key and HMAC

@@ -240,7 +240,7 @@ def test_property_build(tables: dict[str, list[list[str]]]) -> None:
     the contract check never raises, dbt never errors, and every raw row is staged,
     quarantined or erased (counted by the independent reader and by DuckDB's)."""
     from customer360.dbt import run_dbt
-    from customer360.quality import check_raw
+    from customer360.raw_contract_check import check_raw
     from customer360.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:

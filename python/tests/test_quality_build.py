@@ -24,13 +24,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import DEMO_PEOPLE, DEMO_SEED, BuiltWarehouse
+from conftest import BuiltWarehouse
 from fixtures import bad_input as bi
 from rich.console import Console
 
 from customer360.contracts import RAW_TABLES
 from customer360.dbt import run_dbt
-from customer360.quality import check_raw, run_source_freshness
+from customer360.freshness import run_source_freshness
+from customer360.raw_contract_check import check_raw
 from customer360.settings import Settings
 
 ROW_PEOPLE = 600
@@ -334,7 +335,7 @@ def test_junk_identifiers_do_not_merge_people(row_cases_warehouse: BuiltWarehous
 def test_build_with_bad_rows_still_validates(
     row_cases_warehouse: BuiltWarehouse, tmp_path: Path
 ) -> None:
-    from customer360.validate import run_validation
+    from customer360.gx_validation import run_validation
 
     summary = run_validation(row_cases_warehouse.db, None)
     assert summary.failed == [] and summary.success
@@ -351,6 +352,7 @@ def test_fresh_exports_pass_source_freshness(row_cases_warehouse: BuiltWarehouse
 # ------------------------------------------------------------------ file-level, via dbt
 
 
+@pytest.mark.warehouse
 def test_plain_dbt_build_fails_fast_on_schema_drift(tmp_path: Path) -> None:
     settings = Settings.for_directory(tmp_path)
     bi.write_contract_dataset(settings.raw_path, "parquet", rows=3)
@@ -376,6 +378,7 @@ def test_plain_dbt_build_fails_fast_on_schema_drift(tmp_path: Path) -> None:
     assert staged == 0
 
 
+@pytest.mark.warehouse
 def test_wrong_type_in_parquet_is_quarantined(tmp_path: Path) -> None:
     """Text in a Parquet INTEGER column: a contract warning, then the row that does not
     cast is quarantined (`quantity_not_a_number`) and every other row is staged."""
@@ -397,6 +400,7 @@ def test_wrong_type_in_parquet_is_quarantined(tmp_path: Path) -> None:
     assert staged + 1 == report.rows["shop.order_lines"]
 
 
+@pytest.mark.warehouse
 def test_stale_exports_fail_source_freshness(tmp_path: Path) -> None:
     from customer360.generate import generate
 
@@ -431,10 +435,9 @@ def _customer_partition(db: Path) -> tuple[int, set[frozenset[str]]]:
 def test_shuffled_export_builds_the_same_customers(
     demo_warehouse: BuiltWarehouse, tmp_path: Path
 ) -> None:
-    from customer360.generate import generate
-
     settings = Settings.for_directory(tmp_path)
-    generate(settings.data_dir, people=DEMO_PEOPLE, seed=DEMO_SEED)
+    # the demo's exports (conftest: DEMO_PEOPLE, DEMO_SEED), copied rather than generated again
+    shutil.copytree(demo_warehouse.settings.raw_path, settings.raw_path)
     customers = bi.raw_file(settings.raw_path, "shop", "customers", "parquet")
     keys = f"select customer_id from read_parquet('{customers}')"
     before = duckdb.sql(keys).fetchall()

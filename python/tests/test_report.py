@@ -25,7 +25,6 @@ from conftest import BuiltWarehouse
 from matplotlib.image import imread
 from typer.testing import CliRunner
 
-from customer360.publish import publish
 from customer360.report import REPORT_FILE, ReportResult, build_report, write_report
 from customer360.settings import Settings
 
@@ -45,16 +44,10 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
-def published(demo_warehouse: BuiltWarehouse, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """The demo build published to a private path, reports going to a private folder."""
-    root = tmp_path_factory.mktemp("report")
-    settings = dataclasses.replace(
-        demo_warehouse.settings,
-        published_db=root / "warehouse" / "customer360.duckdb",
-        reports_dir=root / "reports",
-    )
-    publish(settings)
-    return settings
+def published(published_demo: Settings) -> Settings:
+    """The demo build published to a private path, reports going to a private folder
+    (conftest's session fixture, shared with test_privacy)."""
+    return published_demo
 
 
 @pytest.fixture(scope="module")

@@ -37,6 +37,7 @@ from customer360.generate.world import (
     DAY,
     INF,
     MAX_SCENARIO_DAY,
+    World,
     make_people,
     simulate_purchases,
 )
@@ -188,7 +189,7 @@ def generate(
         exported[key] = (out.num_rows, truth, erased)
 
     t_build = time.perf_counter()
-    w = tb.World(seed, p, buy, as_of0)
+    w = World(seed, p, buy, as_of0)
     customers, *shop_rest = tb.shop_tables(w)
     events: list[dict[str, object]] = []
 
@@ -269,7 +270,7 @@ def _append(rows: tb.TableRows, values: dict[str, object], at: int, person: int)
 
 
 def _plant_scenario(
-    w: tb.World,
+    w: World,
     customers: tb.TableRows,
     members: tb.TableRows,
     crm: tb.TableRows,
@@ -372,7 +373,7 @@ def _plant_scenario(
 # ------------------------------------------------------------------ truth
 
 
-def _people_table(w: tb.World, as_of: int, records: pa.Table) -> pa.Table:
+def _people_table(w: World, as_of: int, records: pa.Table) -> pa.Table:
     p, b = w.p, w.buy
     person_ids = records.column("person_id").to_numpy()
     person_ids = person_ids[person_ids >= 0]
@@ -431,7 +432,7 @@ def _people_table(w: tb.World, as_of: int, records: pa.Table) -> pa.Table:
 
 
 def _scenario_json(
-    w: tb.World,
+    w: World,
     result: GenerationResult,
     as_of0: int,
     as_of: int,

@@ -4,7 +4,8 @@ Every random draw depends only on the seed and the world (never on ``as_of``), a
 key is numbered over the whole simulated horizon; the snapshot for day K only filters rows
 created after ``as_of`` and evaluates mutable fields (status, e-mail of an account, ...)
 at ``as_of``. So a later day's export is a superset of an earlier one, keys are stable,
-and only the planted correction (scenario.py) changes an existing row's identifiers.
+and only the planted correction (``_plant_scenario`` in ``generate/__init__.py``) changes
+an existing row's identifiers.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from customer360.generate.world import (
     KIND_VISITOR,
     SEASON_MAX,
     People,
-    Purchases,
+    World,
     rank_in_group,
     season_factor,
     stream,
@@ -104,175 +105,6 @@ def _sequence(times: np.ndarray, tiebreak: np.ndarray) -> np.ndarray:
     seq = np.empty(len(times), dtype=np.int64)
     seq[order] = np.arange(1, len(times) + 1)
     return seq
-
-
-class World:
-    """Person-level identifiers and the helpers every table builder uses."""
-
-    def __init__(self, seed: int, people: People, purchases: Purchases, as_of0: int) -> None:
-        self.seed = seed
-        self.p = people
-        self.buy = purchases
-        self.as_of0 = as_of0
-        self.start = as_of0 - 3 * 365 * DAY
-        self._names()
-        self._emails()
-        self._phones()
-        self._email_changes()
-        self.loyalty_digits = np.array([], dtype=np.int64)
-        self.mobile_on_record = np.zeros(people.n, dtype=bool)
-        self.shop_phone = np.zeros(people.n, dtype=bool)
-
-    def _email_changes(self) -> None:
-        """An e-mail change happens after the person's first logged-in online order, so that
-        the shop account links the old and the new address (orders carry both the account
-        and the e-mail used at the time). Without such an order there is no change."""
-        p, b = self.p, self.buy
-        rng = stream(self.seed, "email_change")
-        logged = (b.channel != 2) & ~b.guest
-        first = np.full(p.n, INF, dtype=np.int64)
-        np.minimum.at(first, b.person[logged], b.at[logged])
-        horizon = int(p.signup_at.max()) + DAY
-        wants = p.email_change_at < INF
-        ok = wants & (first < horizon)
-        change = first + 3600 + (rng.random(p.n) * np.maximum(horizon - first, 0)).astype(np.int64)
-        p.email_change_at[:] = np.where(ok, change, INF)
-
-    # -------------------------------------------------------------- identities
-    def _names(self) -> None:
-        p = self.p
-        fde, fde_t, fde_a = nz.name_table(nz.FIRST_NAMES_DE)
-        lde, lde_t, lde_a = nz.name_table(nz.LAST_NAMES_DE)
-        fen, fen_t, fen_a = nz.name_table(nz.FIRST_NAMES_EN)
-        len_, len_t, len_a = nz.name_table(nz.LAST_NAMES_EN)
-        fi_de = p.first_name_idx % len(fde)
-        fi_en = p.first_name_idx % len(fen)
-        li_de = p.last_name_idx % len(lde)
-        li_en = p.last_name_idx % len(len_)
-        en = pa.array(p.is_en)
-
-        def pick(de: pa.Array, eng: pa.Array, i_de: np.ndarray, i_en: np.ndarray) -> pa.Array:
-            return pc.if_else(en, nz.take(eng, i_en), nz.take(de, i_de))
-
-        self.first = pick(fde, fen, fi_de, fi_en)
-        self.first_t = pick(fde_t, fen_t, fi_de, fi_en)
-        self.first_a = pick(fde_a, fen_a, fi_de, fi_en)
-        self.last = pick(lde, len_, li_de, li_en)
-        self.last_t = pick(lde_t, len_t, li_de, li_en)
-        self.last_a = pick(lde_a, len_a, li_de, li_en)
-
-    def _domains(self, u: np.ndarray) -> pa.Array:
-        """An e-mail domain per person, by country (index arithmetic, one take)."""
-        names: list[str] = []
-        idx = np.zeros(len(u), dtype=np.int64)
-        for ci, country in enumerate(COUNTRIES):
-            sel = self.p.country_idx == ci
-            doms, probs = zip(*nz.EMAIL_DOMAINS[str(country)], strict=True)
-            cum = np.cumsum(probs)
-            idx[sel] = len(names) + np.searchsorted(cum, u[sel] * cum[-1])
-            names.extend(doms)
-        return nz.take(pa.array(names), idx)
-
-    def _emails(self) -> None:
-        p = self.p
-        rng = stream(self.seed, "emails")
-        pid = nz.digits(np.arange(p.n), 1)
-        sep = nz.choose(rng.integers(0, 3, p.n), ".", "_", "")
-        self.e0_local = nz.join(self.first_a, sep, self.last_a, pid)
-        self.e0_domain = self._domains(p.email_domain_idx)
-        self.e1_local = nz.join(pc.utf8_slice_codeunits(self.first_a, 0, 1), self.last_a, ".",
-                                nz.digits(np.arange(p.n) * 7 + 3, 1))  # fmt: skip
-        self.e1_domain = self._domains(p.alt_domain_idx)
-        hh = nz.digits(p.household, 1)
-        fam_prefix = pc.if_else(pa.array(p.is_en), "the", "familie.")
-        _, first_member = np.unique(p.household, return_index=True)
-        head = first_member[p.household]
-        self.fam_local = nz.take(nz.join(fam_prefix, self.last_a, hh), head)
-        self.fam_domain = nz.take(self.e0_domain, head)
-
-    def email_parts(self, person: np.ndarray, at: np.ndarray, family: np.ndarray | None = None):
-        """(local, domain) of the e-mail a person used at time ``at``."""
-        changed = pa.array(at >= self.p.email_change_at[person])
-        local = pc.if_else(changed, nz.take(self.e1_local, person), nz.take(self.e0_local, person))
-        domain = pc.if_else(
-            changed, nz.take(self.e1_domain, person), nz.take(self.e0_domain, person)
-        )
-        if family is not None:
-            fam = pa.array(family)
-            local = pc.if_else(fam, nz.take(self.fam_local, person), local)
-            domain = pc.if_else(fam, nz.take(self.fam_domain, person), domain)
-        return local, domain
-
-    def _phones(self) -> None:
-        """Mobile (and a second mobile after a change) per person, landline per household:
-        numbers unique by construction (see noise.phone_subscriber)."""
-        p = self.p
-        rng = stream(self.seed, "phones")
-        plans = [nz.PHONE_PLAN[str(c)] for c in COUNTRIES]
-        ci = p.country_idx
-
-        def flat(lists: list[tuple[str, ...]]) -> tuple[pa.Array, np.ndarray, np.ndarray]:
-            values = [v for lst in lists for v in lst]
-            counts = np.array([len(lst) for lst in lists])
-            return pa.array(values), np.concatenate(([0], np.cumsum(counts)[:-1])), counts
-
-        mob, mob_base, mob_n = flat([pl[2] for pl in plans])
-        land, land_base, land_n = flat([pl[4] for pl in plans])
-        mob_digits = np.array([pl[3] for pl in plans])[ci]
-        land_digits = np.array([pl[5] for pl in plans])[ci]
-        r = rng.integers(0, 1 << 30, (2, p.n))
-        self.ph_cc = nz.take(pa.array([pl[0] for pl in plans]), ci)
-        self.ph_trunk = nz.take(pa.array([pl[1] for pl in plans]), ci)
-        self.mob_area = nz.take(mob, mob_base[ci] + r[0] % mob_n[ci])
-        self.mob2_area = nz.take(mob, mob_base[ci] + r[1] % mob_n[ci])
-        self.land_area = nz.take(land, land_base[ci] + p.household % land_n[ci])
-        people = np.arange(p.n)
-        self.mob_sub = nz.digits(nz.phone_subscriber(people, mob_digits, 1_234), 1)
-        self.mob2_sub = nz.digits(nz.phone_subscriber(people + p.n, mob_digits, 1_234), 1)
-        self.land_sub = nz.digits(nz.phone_subscriber(p.household, land_digits, 4_321), 1)
-
-    def phone(
-        self,
-        rng: np.random.Generator,
-        person: np.ndarray,
-        at: np.ndarray,
-        allow_national: np.ndarray | bool,
-        landline: np.ndarray | None = None,
-    ) -> pa.Array:
-        """The phone a person gave at ``at`` (new mobile after a change), rendered."""
-        changed = pa.array(at >= self.p.phone_change_at[person])
-        area = pc.if_else(changed, nz.take(self.mob2_area, person), nz.take(self.mob_area, person))
-        sub = pc.if_else(changed, nz.take(self.mob2_sub, person), nz.take(self.mob_sub, person))
-        if landline is not None:
-            land = pa.array(landline)
-            area = pc.if_else(land, nz.take(self.land_area, person), area)
-            sub = pc.if_else(land, nz.take(self.land_sub, person), sub)
-        allow = np.broadcast_to(np.asarray(allow_national, dtype=bool), len(person))
-        # a DE number can be written nationally anywhere (DE is the default country)
-        allow = allow | (self.p.country_idx[person] == 0)
-        text, _ = nz.render_phone(
-            rng,
-            nz.take(self.ph_cc, person),
-            nz.take(self.ph_trunk, person),
-            area,
-            sub,
-            allow,
-        )
-        return text
-
-    def junk(self, rng: np.random.Generator, values: pa.Array, rate: float, pool) -> pa.Array:
-        n = len(values)
-        mask = rng.random(n) < rate
-        junk = nz.take(pa.array(pool), rng.integers(0, len(pool), n))
-        return pc.if_else(pa.array(mask), junk, values)
-
-    def currency(self, rng: np.random.Generator, person: np.ndarray) -> np.ndarray:
-        c = self.p.country_idx[person]
-        cur = np.zeros(len(person), dtype=np.int64)  # EUR
-        cur[c == 4] = 1
-        cur[c == 3] = 2
-        cur[(c == 2) & (rng.random(len(person)) < 0.8)] = 3
-        return cur
 
 
 # ================================================================== shop

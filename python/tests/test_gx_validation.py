@@ -16,7 +16,7 @@ import pytest
 from conftest import BuiltWarehouse
 from typer.testing import CliRunner
 
-from customer360.validate import (
+from customer360.gx_validation import (
     UUID_REGEX,
     ValidationSetupError,
     customer_id_regex,

@@ -18,7 +18,7 @@ from fixtures import bad_input as bi
 from typer.testing import CliRunner
 
 from customer360.contracts import table
-from customer360.quality import (
+from customer360.raw_contract_check import (
     RawContractError,
     RawFinding,
     check_raw,
