@@ -270,6 +270,15 @@ def commit_identity_state(build_db: Path, *, mark_passed: bool = True) -> bool:
         con.close()
 
 
+def mark_passed(build_db: Path, detail: str) -> None:
+    """Record that the current build passed (its identity state is already committed)."""
+    con = duckdb.connect(str(build_db))
+    try:
+        _write_status(con, "passed", detail)
+    finally:
+        con.close()
+
+
 def mark_failed(build_db: Path, detail: str) -> None:
     """Record that the current build failed after dbt (freshness or validation)."""
     if not build_db.is_file():

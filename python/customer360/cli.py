@@ -270,7 +270,12 @@ def publish(
 def _validate_then_mark_passed(settings: Settings) -> None:
     """A build that passed plain `dbt build`: run the Great Expectations suite; when it
     passes, commit the identity state and mark the build passed."""
-    from customer360.build_state import commit_identity_state, mark_failed
+    from customer360.build_state import (
+        commit_identity_state,
+        mark_failed,
+        mark_passed,
+        read_status,
+    )
     from customer360.gx_validation import (
         ValidationSetupError,
         print_validation,
@@ -287,7 +292,11 @@ def _validate_then_mark_passed(settings: Settings) -> None:
     if not result.success:
         mark_failed(settings.build_db, "validation (Great Expectations) failed")
         return
-    commit_identity_state(settings.build_db)
+    status = read_status(settings.build_db) or {}
+    if status.get("detail") == "identity state not committed":  # dbt deferred the commit
+        commit_identity_state(settings.build_db)
+    else:  # dbt's on-run-end committed it: only the status changes
+        mark_passed(settings.build_db, "validated by customer360 publish")
 
 
 def _publish_locked(settings: Settings, include: str | None) -> None:
@@ -404,6 +413,11 @@ def erase(
     except (PrivacyError, BuildLockError) as exc:
         console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(2) from exc
+    from customer360.build_state import mark_failed
+
+    # the build on disk still holds the person: it must not be published (nor its
+    # pending identity state committed over the tombstones) until the next build
+    mark_failed(settings.build_db, "erasure requested after this build: rebuild")
     message = (
         f"erasure request {result.request_id}: {result.n_records} records and "
         f"{result.n_identifiers} identifiers suppressed"
