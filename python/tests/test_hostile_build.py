@@ -25,6 +25,8 @@ from customer360.dbt import run_dbt
 from customer360.raw_contract_check import check_raw
 from customer360.settings import Settings
 
+pytestmark = pytest.mark.warehouse  # real dbt builds
+
 PEOPLE = 600
 SEED = 23
 KELVIN = "\u212a"

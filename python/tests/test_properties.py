@@ -135,6 +135,7 @@ def normaliser_sql() -> dict[str, str]:
     return parts
 
 
+@pytest.mark.warehouse  # dbt compiles the macros once
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -227,6 +228,7 @@ def _write_export(raw: Path, tables: dict[str, list[list[str]]]) -> dict[str, in
     return written
 
 
+@pytest.mark.warehouse
 @settings(
     max_examples=int(os.environ.get("C360_PROPERTY_BUILDS", "2")),
     deadline=None,
