@@ -103,7 +103,9 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         {**ticket, "ticket_id": "TR0000001", "satisfaction_score": "4.5"},
     ])  # fmt: skip
     assert check_raw(raw, "csv").errors == []
-    run_dbt(["build"], settings)
+    proc = run_dbt(["build"], settings, check=False)
+    if proc.returncode != 0:
+        pytest.fail("dbt build failed:\n" + proc.stdout[-6000:])
     return {
         "db": settings.build_db,
         "victims": {"SCX0001": k_victim, "SCX0002": i_victim, "SCX0003": a_victim},

@@ -102,7 +102,7 @@ def _run_and_kill_after(settings: Settings, finished: int) -> tuple[int, list[st
     lines: list[str] = []
     for line in proc.stdout:
         lines.append(line)
-        m = re.search(r"(\d+) of (\d+) START", line)
+        m = re.search(r"(\d+) of (\d+) START (sql|python) ", line)
         if m:
             total = int(m.group(2))
             if done == finished:  # the next model starts: kill at this boundary

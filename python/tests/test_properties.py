@@ -246,7 +246,8 @@ def test_property_build(tables: dict[str, list[list[str]]]) -> None:
     from customer360.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:
-        s = Settings.for_directory(Path(tmp))
+        # a quote, braces and brackets in every path: SQL literals, str.format and globs
+        s = Settings.for_directory(Path(tmp) / "it's {a} [b]")
         s = Settings(**{**s.__dict__, "raw_format": "csv"})
         written = _write_export(s.raw_path, tables)
         report = check_raw(s.raw_path, "csv")  # never raises
