@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -35,6 +36,8 @@ from customer360.settings import Settings
 pytestmark = pytest.mark.warehouse  # real dbt builds
 
 PEOPLE = 300
+# the scenario's days lie in the past (records after the build time are quarantined)
+END = datetime.now(UTC).date() - timedelta(days=7)
 SEED = 5
 CHAIN = [
     "--select",
@@ -69,9 +72,9 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     from customer360.generate import generate
 
     settings = Settings.for_directory(tmp_path_factory.mktemp("id-commit"))
-    generate(settings.data_dir, people=PEOPLE, seed=SEED)
+    generate(settings.data_dir, people=PEOPLE, seed=SEED, end_date=END)
     run_dbt(["build", "--exclude", "resource_type:test", "resource_type:unit_test"], settings)
-    generate(settings.data_dir, people=PEOPLE, seed=SEED, day=1)
+    generate(settings.data_dir, people=PEOPLE, seed=SEED, day=1, end_date=END)
     upstream = ["--select", "+path:models/intermediate/identity/graph"]
     run_dbt(["run", *upstream], settings)
     return settings
@@ -140,7 +143,7 @@ def test_failed_validation_keeps_the_registry_and_publish_refuses(
     from customer360.generate import generate
     from customer360.pipeline import run_build
 
-    generate(warehouse.data_dir, people=PEOPLE, seed=SEED, day=2)  # more new people
+    generate(warehouse.data_dir, people=PEOPLE, seed=SEED, day=2, end_date=END)  # new people
     before = committed_state(warehouse.build_db)
     monkeypatch.setenv("C360_ID_REGEX", "^NEVER$")  # every customer_id fails validation
     ok = run_build(warehouse, Console(width=200), source_freshness=False)
