@@ -65,6 +65,24 @@ def committed_state(db: Path) -> dict[str, str]:
         con.close()
 
 
+def add_new_person(raw: Path, key: str) -> None:
+    """Append a shop account of a person no other record knows."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = raw / "shop" / "customers.parquet"
+    table = pq.read_table(path)
+    row = table.slice(0, 1).to_pylist()[0]
+    row.update(
+        customer_id=key,
+        email=f"{key.lower()}@brand-new-person.org",
+        phone=None,
+        first_name="Nova",
+        last_name=f"Newcomer{key[-2:]}",
+    )
+    pq.write_table(pa.concat_tables([table, pa.Table.from_pylist([row], table.schema)]), path)
+
+
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Day 0 built and committed (plain `dbt build`, on-run-end commit); then the exports
@@ -75,6 +93,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     generate(settings.data_dir, people=PEOPLE, seed=SEED, end_date=END)
     run_dbt(["build", "--exclude", "resource_type:test", "resource_type:unit_test"], settings)
     generate(settings.data_dir, people=PEOPLE, seed=SEED, day=1, end_date=END)
+    add_new_person(settings.raw_path, "SCNEW00001")  # the next build must mint an ID
     upstream = ["--select", "+path:models/intermediate/identity/graph"]
     run_dbt(["run", *upstream], settings)
     return settings
@@ -143,7 +162,8 @@ def test_failed_validation_keeps_the_registry_and_publish_refuses(
     from customer360.generate import generate
     from customer360.pipeline import run_build
 
-    generate(warehouse.data_dir, people=PEOPLE, seed=SEED, day=2, end_date=END)  # new people
+    generate(warehouse.data_dir, people=PEOPLE, seed=SEED, day=2, end_date=END)
+    add_new_person(warehouse.raw_path, "SCNEW00002")
     before = committed_state(warehouse.build_db)
     monkeypatch.setenv("C360_ID_REGEX", "^NEVER$")  # every customer_id fails validation
     ok = run_build(warehouse, Console(width=200), source_freshness=False)
