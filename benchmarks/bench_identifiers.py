@@ -58,9 +58,7 @@ def main() -> None:
     )
     made = time.perf_counter() - started
     results = {}
-    results["sql"] = _time(
-        con, "select count(*) filter (where strlen(v) <> length(v)) from emails"
-    )
+    results["sql"] = _time(con, "select count(*) filter (where strlen(v) <> length(v)) from emails")
     results["macro"] = _time(
         con,
         "select count(*) filter (where (case when strlen(v) <> length(v) "
