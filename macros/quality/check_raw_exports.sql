@@ -35,7 +35,7 @@
             {%- set path = raw_path ~ '/' ~ node.source_name ~ '/' ~ node.name ~ '.' ~ fmt -%}
             {%- set table = node.source_name ~ '.' ~ node.name -%}
             {%- set expected = raw_export_contract(node) -%}
-            {%- set found = run_query("select coalesce(max(size), -1) as size from read_blob('" ~ path ~ "')") if raw_file_exists(path) else none -%}
+            {%- set found = run_query("select coalesce(max(size), -1) as size from read_blob('" ~ (path | replace("'", "''")) ~ "')") if raw_file_exists(path) else none -%}
             {%- if found is none -%}
                 {%- do errors.append(table ~ ": file " ~ path ~ " is missing; expected contract: " ~ expected) -%}
             {%- elif found.columns[0].values()[0] == 0 -%}
@@ -43,6 +43,13 @@
             {%- else -%}
                 {%- set described = run_query("describe select * from " ~ raw_file_reader(path, fmt)) -%}
                 {%- set actual = described.columns[0].values() | map('lower') | list -%}
+                {%- set actual_types = described.columns[1].values() | list -%}
+                {%- for name in actual -%}
+                    {%- set actual_type = actual_types[loop.index0] | upper -%}
+                    {%- if actual_type.endswith(']') or actual_type.startswith('STRUCT') or actual_type.startswith('MAP') or actual_type.startswith('UNION') -%}
+                        {%- do errors.append(table ~ ": column '" ~ name ~ "' in " ~ path ~ " is " ~ actual_type ~ " (nested): nested values cannot be staged as text; re-export the column as a plain value") -%}
+                    {%- endif -%}
+                {%- endfor -%}
                 {%- set declared = node.columns.keys() | map('lower') | list -%}
                 {%- for column in node.columns.values() -%}
                     {%- if column.name | lower not in actual -%}
@@ -81,18 +88,11 @@
 
 {#- true when the file exists (DuckDB glob of the exact path) -#}
 {% macro raw_file_exists(path) -%}
-    {%- set result = run_query("select count(*) from glob('" ~ path ~ "')") -%}
+    {%- set result = run_query("select count(*) from glob('" ~ (path | replace("'", "''")) ~ "')") -%}
     {{ return(result.columns[0].values()[0] > 0) }}
 {%- endmacro %}
 
-{#- the table function that reads a raw file, as the sources' external_location does -#}
-{% macro raw_file_reader(path, fmt) -%}
-    {%- if fmt == 'csv' -%}
-        read_csv('{{ path }}', header=true, all_varchar=true)
-    {%- else -%}
-        read_parquet('{{ path }}')
-    {%- endif -%}
-{%- endmacro %}
+{#- raw_file_reader(path, fmt): generated from python/customer360/raw_reader.py (macros/quality/raw_reader.sql) -#}
 
 {#- meta.required of a source column (column config or legacy meta); default true -#}
 {% macro raw_column_is_required(column) -%}

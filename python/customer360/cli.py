@@ -6,12 +6,14 @@ Each command calls a function that tests call directly; no logic lives here.
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from customer360.console import cell, literal
 from customer360.settings import Settings
 
 app = typer.Typer(
@@ -19,7 +21,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-console = Console()
+console = Console(emoji=False)  # ':name:' in file-derived text stays text
 
 ConfigOption = Annotated[
     Path | None,
@@ -49,7 +51,7 @@ def _settings(config: Path | None = None, variables: str | None = None) -> Setti
         if variables:
             settings = dataclasses.replace(settings, cli_vars=parse_vars(variables))
     except ConfigError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(2) from exc
     return settings
 
@@ -94,10 +96,22 @@ def summary(
     db: Annotated[Path | None, typer.Option(help="DuckDB file (default: build DB).")] = None,
 ) -> None:
     """Print row counts per layer of a built warehouse."""
+    import duckdb
+
     from customer360.pipeline import print_summary
 
     settings = Settings.from_env()
-    print_summary(db or settings.build_db, console=console)
+    target = db or settings.build_db
+    if not target.is_file():
+        console.print(
+            f"[red]no DuckDB file at {literal(target)}: run `customer360 build` first[/red]"
+        )
+        raise typer.Exit(2)
+    try:
+        print_summary(target, console=console)
+    except duckdb.Error as exc:
+        console.print(f"[red]cannot read {literal(target)}: {literal(exc)}[/red]")
+        raise typer.Exit(2) from exc
 
 
 # --- generator commands (customer360.generate) -------------------------------------
@@ -129,16 +143,19 @@ def generate(
         end = date.fromisoformat(end_date) if end_date else None
         result = run_generate(data_dir, people=people, seed=seed, fmt=fmt, day=day, end_date=end)
     except ValueError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(2) from exc
     summary_table = Table(title=f"raw rows as of {result.as_of:%Y-%m-%d %H:%M} UTC (day {day})")
     summary_table.add_column("table")
     summary_table.add_column("rows", justify="right")
     for name, n in result.rows.items():
-        summary_table.add_row(name, f"{n:,}")
+        summary_table.add_row(cell(name), f"{n:,}")
     summary_table.add_row("[bold]total", f"[bold]{result.total_rows:,}")
     console.print(summary_table)
-    console.print(f"wrote {data_dir}/raw ({fmt}) and {data_dir}/truth in {result.seconds:.1f} s")
+    console.print(
+        f"wrote {literal(data_dir)}/raw ({literal(fmt)}) and {literal(data_dir)}/truth in "
+        f"{result.seconds:.1f} s"
+    )
 
 
 # --- identity commands (customer360.identity) --------------------------------------
@@ -164,7 +181,7 @@ def explain(
             result = explain_customer(db or settings.build_db, customer_id, from_record, to_record)
             log["customer_id"] = result.customer_id
     except IdentityError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(2) from exc
     print_explanation(result, console)
 
@@ -180,7 +197,7 @@ def evaluate(
     try:
         result = run_evaluate(Settings.from_env(), db)
     except IdentityError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(2) from exc
     print_evaluation(result, console)
 
@@ -198,12 +215,19 @@ def reset_ids_command(
     settings = Settings.from_env()
     if not yes:
         console.print(
-            f"[red]reset-ids forgets every customer ID in {settings.build_db}; "
+            f"[red]reset-ids forgets every customer ID in {literal(settings.build_db)}; "
             "IDs given to analysts or systems will no longer resolve. Re-run with --yes.[/red]"
         )
         raise typer.Exit(2)
-    dropped = reset_ids(settings)
-    console.print(f"dropped: {', '.join(dropped) if dropped else 'nothing (no registry)'}")
+    from customer360.build_state import BuildLock, BuildLockError
+
+    try:
+        with BuildLock(settings.build_db, "customer360 reset-ids"):
+            dropped = reset_ids(settings)
+    except BuildLockError as exc:
+        console.print(f"[red]{literal(exc)}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"dropped: {literal(', '.join(dropped)) if dropped else 'nothing (no registry)'}")
 
 
 @app.command("retrain-matcher")
@@ -219,7 +243,7 @@ def retrain_matcher_command(
     try:
         result = retrain(str(db or settings.build_db))
     except (ValueError, duckdb_errors()) as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(2) from exc
     if result.changed:
         console.print(
@@ -244,7 +268,7 @@ def matcher_preview_command(
     try:
         p = preview_threshold(str(db or settings.build_db), threshold)
     except (ValueError, duckdb_errors()) as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(2) from exc
     console.print(
         f"threshold {p.current_threshold} -> {p.new_threshold}: links {p.links_now} -> "
@@ -283,15 +307,19 @@ def check_raw_command(
     from customer360.raw_contract_check import check_raw, print_report
 
     settings = _settings(config)
+    fmt = raw_format or settings.raw_format
+    if fmt not in ("parquet", "csv"):
+        console.print(f"[red]--format must be parquet or csv, not {literal(repr(fmt))}[/red]")
+        raise typer.Exit(2)
     try:
         tables = settings.config.present_tables(settings.project_dir)
     except ConfigError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(2) from exc
     if raw_path:
         settings = dataclasses.replace(settings, raw_path=raw_path.resolve())
     print_systems(settings, console)
-    report = check_raw(raw_path or settings.raw_path, raw_format or settings.raw_format, tables)
+    report = check_raw(raw_path or settings.raw_path, fmt, tables)
     print_report(report, console)
     raise typer.Exit(0 if report.ok else 1)
 
@@ -320,7 +348,7 @@ def validate(
             db or settings.build_db, docs_dir or settings.reports_dir / "gx", regex
         )
     except ValidationSetupError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(2) from exc
     print_validation(result, console)
     raise typer.Exit(0 if result.success else 1)
@@ -340,11 +368,68 @@ def publish(
     ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Publish the build DB's analyst schemas atomically to the published warehouse file."""
+    """Publish the build DB's analyst schemas atomically to the published warehouse file.
+    Only a build that passed (dbt, freshness, validation) is published; a plain `dbt
+    build` is validated first."""
+    from customer360.build_state import (
+        BuildLock,
+        BuildLockError,
+        BuildNotPassedError,
+        read_status,
+        require_passed,
+    )
+
+    settings = _settings(config)
+    try:
+        with BuildLock(settings.build_db, "customer360 publish"):
+            status = read_status(settings.build_db) or {}
+            if status.get("status") == "dbt_passed":  # plain `dbt build`: validate first
+                _validate_then_mark_passed(settings)
+            require_passed(settings.build_db)
+            _publish_locked(settings, include)
+    except (BuildLockError, BuildNotPassedError) as exc:
+        console.print(f"[red]{literal(exc)}[/red]")
+        raise typer.Exit(1) from exc
+
+
+def _validate_then_mark_passed(settings: Settings) -> None:
+    """A build that passed plain `dbt build`: run the Great Expectations suite; when it
+    passes, commit the identity state and mark the build passed."""
+    from customer360.build_state import (
+        commit_identity_state,
+        mark_failed,
+        mark_passed,
+        read_status,
+    )
+    from customer360.gx_validation import (
+        ValidationSetupError,
+        customer_id_regex,
+        print_validation,
+        run_validation,
+    )
+
+    console.print("the last build ran plain `dbt build`: validating it before publishing")
+    regex = customer_id_regex(settings.project_dir, settings.dbt_vars())  # the build's ID format
+    try:
+        result = run_validation(settings.build_db, settings.reports_dir / "gx", regex)
+    except ValidationSetupError as exc:
+        console.print(f"[red]{literal(exc)}[/red]")
+        raise typer.Exit(2) from exc
+    print_validation(result, console)
+    if not result.success:
+        mark_failed(settings.build_db, "validation (Great Expectations) failed")
+        return
+    status = read_status(settings.build_db) or {}
+    if status.get("detail") == "identity state not committed":  # dbt deferred the commit
+        commit_identity_state(settings.build_db)
+    else:  # dbt's on-run-end committed it: only the status changes
+        mark_passed(settings.build_db, "validated by customer360 publish")
+
+
+def _publish_locked(settings: Settings, include: str | None) -> None:
     from customer360.publish import PublishConfig, PublishError, print_publish_result
     from customer360.publish import publish as publish_warehouse
 
-    settings = _settings(config)
     try:
         config = PublishConfig.from_env()
         if include:
@@ -354,7 +439,7 @@ def publish(
             )
         result = publish_warehouse(settings, config=config)
     except PublishError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(1) from exc
     print_publish_result(result, console)
 
@@ -377,7 +462,7 @@ def report(
     try:
         result = write_report(_settings(config), db=db, out=out)
     except ReportError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(2) from exc
     print_report_result(result, console)
 
@@ -410,7 +495,7 @@ def subject_access_command(
             )
             log["customer_id"] = data["customer_id"]
     except PrivacyError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(2) from exc
     text = write_json(data, out)
     if out is None:
@@ -419,7 +504,7 @@ def subject_access_command(
         console.print(
             f"wrote {len(data['records'])} source records, "
             f"{sum(len(v) for v in data['marts'].values())} mart rows of "
-            f"{data['customer_id'] or 'no customer'} to {out}"
+            f"{literal(data['customer_id'] or 'no customer')} to {literal(out)}"
         )
 
 
@@ -438,13 +523,29 @@ def erase(
 
     settings = Settings.from_env()
     kind, subject = _privacy_subject(customer_id, email, None)
+    if email is not None and not _looks_like_email(email):
+        console.print(
+            f"[red]{literal(repr(email))} is not an e-mail address (name@domain.tld): erasure "
+            "by e-mail needs the address exactly as the person gave it[/red]"
+        )
+        raise typer.Exit(2)
+    from customer360.build_state import BuildLock, BuildLockError
+
     try:
-        with audited(settings, "erase", kind, subject) as log:
+        with (
+            BuildLock(settings.build_db, "customer360 erase"),
+            audited(settings, "erase", kind, subject) as log,
+        ):
             result = run_erase(settings, customer_id=customer_id, email=email)
             log["customer_id"] = ",".join(result.customer_ids) or None
-    except PrivacyError as exc:
-        console.print(f"[red]{exc}[/red]")
+    except (PrivacyError, BuildLockError) as exc:
+        console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(2) from exc
+    from customer360.build_state import mark_failed
+
+    # the build on disk still holds the person: it must not be published (nor its
+    # pending identity state committed over the tombstones) until the next build
+    mark_failed(settings.build_db, "erasure requested after this build: rebuild")
     message = (
         f"erasure request {result.request_id}: {result.n_records} records and "
         f"{result.n_identifiers} identifiers suppressed"
@@ -453,8 +554,17 @@ def erase(
         message += f", {result.n_shared_identifiers_kept} identifiers shared with others kept"
     if result.customer_ids:
         message += f"; customer ID(s) {', '.join(result.customer_ids)} tombstoned"
-    console.print(message)
+    console.print(cell(message))
     console.print("run `customer360 build` to remove the person from every layer and publish")
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+
+
+def _looks_like_email(value: str) -> bool:
+    """One @, no spaces or control characters, a dotted domain."""
+    text = value.strip()
+    return text.isprintable() and _EMAIL.fullmatch(text) is not None
 
 
 def _privacy_subject(
@@ -468,5 +578,29 @@ def _privacy_subject(
     return given[0]
 
 
+def main() -> None:
+    """Entry point (``customer360``): the commands handle the errors they expect; any
+    other exception is printed as one line (literally) with exit code 3 instead of a
+    traceback. ``C360_DEBUG=1`` shows the traceback."""
+    import os
+    import sys
+
+    try:
+        app()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        console.print("[red]interrupted[/red]")
+        sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("C360_DEBUG") == "1":
+            raise
+        console.print(
+            f"[red]customer360 failed: {literal(type(exc).__name__)}: {literal(exc)}[/red] "
+            "(an unexpected error: please report it; C360_DEBUG=1 shows the traceback)"
+        )
+        sys.exit(3)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    main()

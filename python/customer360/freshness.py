@@ -32,6 +32,7 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
+from customer360.console import cell, literal
 from customer360.contracts import FRESHNESS
 from customer360.raw_contract_check import first_line
 from customer360.settings import Settings
@@ -228,7 +229,7 @@ def run_source_freshness(settings: Settings) -> FreshnessReport:
 def print_freshness(report: FreshnessReport, console: Console) -> None:
     if not report.sources:
         console.print("[red]dbt source freshness produced no results[/red]")
-        console.print(report.output[-3000:])
+        console.print(literal(report.output[-3000:]))
         return
     grid = Table(title="source freshness (dbt source freshness)")
     grid.add_column("source")
@@ -240,7 +241,7 @@ def print_freshness(report: FreshnessReport, console: Console) -> None:
         style = styles.get(s.status, "red")
         age = "" if s.age_hours is None else f"{s.age_hours:,.1f} h"
         latest = s.max_loaded_at or s.message
-        grid.add_row(s.source, f"[{style}]{s.status}[/{style}]", str(latest), age)
+        grid.add_row(cell(s.source), f"[{style}]{literal(s.status)}[/{style}]", cell(latest), age)
     console.print(grid)
     if report.errors:
         console.print(

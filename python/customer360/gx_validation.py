@@ -25,6 +25,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from customer360.console import cell, literal
 from customer360.contracts import RAW_TABLES, SYSTEMS
 from customer360.settings import PROJECT_DIR
 
@@ -305,7 +306,7 @@ def print_validation(summary: ValidationSummary, console: Console) -> None:
     if summary.success:
         console.print(
             f"[green]Great Expectations: all {summary.evaluated} expectations passed[/green] "
-            f"({rows})"
+            f"({literal(rows)})"
         )
     else:
         grid = Table(title=f"Great Expectations: {len(summary.failed)} failed expectation(s)")
@@ -319,10 +320,11 @@ def print_validation(summary: ValidationSummary, console: Console) -> None:
             if f.unexpected_percent is not None:
                 count += f" ({f.unexpected_percent:.2f}%)"
             shown = format_sample(f.sample) if f.sample else f"observed: {_plain(f.observed)}"
-            grid.add_row(f.table, f.expectation, f.column, count, shown)
+            grid.add_row(cell(f.table), cell(f.expectation), cell(f.column), count, cell(shown))
         console.print(grid)
         console.print(
-            f"[red]{len(summary.failed)} of {summary.evaluated} expectations failed[/red] ({rows})"
+            f"[red]{len(summary.failed)} of {summary.evaluated} expectations failed[/red] "
+            f"({literal(rows)})"
         )
     if summary.docs_index:
-        console.print(f"data docs: {summary.docs_index}")
+        console.print(f"data docs: {literal(summary.docs_index)}")

@@ -22,9 +22,11 @@ from typing import Any
 
 import duckdb
 
+from customer360.console import cell, literal
 from customer360.settings import Settings
 
 STATE_SCHEMA = "identity_state"
+PENDING_STATE_SCHEMA = "identity_state_pending"  # customer360.build_state
 STATE_TABLES = ("identity_registry", "identity_record_assignments", "identity_id_events")
 
 # How staging normalises the keys of some raw tables (docs/conventions.md): the ground
@@ -630,18 +632,20 @@ def reset_ids(settings: Settings, db: Path | None = None) -> list[str]:
         return []
     con = duckdb.connect(str(db))
     try:
-        present = {
-            r[0]
-            for r in con.execute(
-                "select table_name from information_schema.tables where table_schema = ?",
-                [STATE_SCHEMA],
+        present = set(
+            con.execute(
+                "select table_schema, table_name from information_schema.tables "
+                "where table_schema in (?, ?)",
+                [STATE_SCHEMA, PENDING_STATE_SCHEMA],
             ).fetchall()
-        }
+        )
         dropped = []
-        for name in STATE_TABLES:
-            if name in present:
-                con.execute(f'drop table "{STATE_SCHEMA}"."{name}"')
-                dropped.append(f"{STATE_SCHEMA}.{name}")
+        # the pending state of an uncommitted build too: it must never be committed later
+        for schema in (STATE_SCHEMA, PENDING_STATE_SCHEMA):
+            for name in STATE_TABLES:
+                if (schema, name) in present:
+                    con.execute(f'drop table "{schema}"."{name}"')
+                    dropped.append(f"{schema}.{name}")
         return dropped
     finally:
         con.close()
@@ -656,21 +660,24 @@ def print_explanation(result: CustomerExplanation, console: object) -> None:
 
     if result.customer_id != result.requested_id:
         target = result.customer_id or "nothing"
-        console.print(f"{result.requested_id} is {result.status}: resolves to {target}")
+        console.print(
+            f"{literal(result.requested_id)} is {literal(result.status)}: resolves to "
+            f"{literal(target)}"
+        )
     if result.customer_id is None:
         return
-    console.print(f"[bold]{result.customer_id}[/bold]: {len(result.records)} records")
+    console.print(f"[bold]{literal(result.customer_id)}[/bold]: {len(result.records)} records")
     history = Table(title="ID history")
     for col in ("customer_id", "status", "valid_from", "valid_to", "event"):
         history.add_column(col)
     for h in result.history:
-        history.add_row(*(str(h[c]) if h[c] is not None else "" for c in h))
+        history.add_row(*(cell(h[c]) if h[c] is not None else "" for c in h))
     console.print(history)
     records = Table(title="records and the identifiers linking them")
     for col in ("record", "observed_at", "linked by"):
         records.add_column(col)
     for r in result.records[:200]:
-        records.add_row(r.record_id, str(r.observed_at), r.linked_by or "(alone)")
+        records.add_row(cell(r.record_id), cell(r.observed_at), cell(r.linked_by or "(alone)"))
     console.print(records)
     if len(result.records) > 200:
         console.print(f"... {len(result.records) - 200} more records")
@@ -678,7 +685,7 @@ def print_explanation(result: CustomerExplanation, console: object) -> None:
     for col in ("type", "value", "records"):
         idents.add_column(col)
     for t, v, n in result.identifiers:
-        idents.add_row(t, v, str(n))
+        idents.add_row(cell(t), cell(v), str(n))
     console.print(idents)
     for link in result.probabilistic:
         cut = " [red](cut by the guards)[/red]" if link.is_cut else ""
@@ -696,7 +703,7 @@ def print_explanation(result: CustomerExplanation, console: object) -> None:
         console.print(table)
     if result.path:
         console.print(
-            "[bold]shortest path[/bold]: " + " -> ".join(label for _, label in result.path)
+            "[bold]shortest path[/bold]: " + " -> ".join(literal(label) for _, label in result.path)
         )
 
 
@@ -709,7 +716,11 @@ def print_evaluation(result: Evaluation, console: object) -> None:
         table.add_column(col)
     for s in (result.all_records, result.person_records):
         table.add_row(
-            s.scope, f"{s.records:,}", f"{s.precision:.5f}", f"{s.recall:.5f}", f"{s.f1:.5f}"
+            cell(s.scope),
+            f"{s.records:,}",
+            f"{s.precision:.5f}",
+            f"{s.recall:.5f}",
+            f"{s.f1:.5f}",
         )
     console.print(table)
     if result.all_records_without_tier is not None:

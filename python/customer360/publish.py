@@ -44,6 +44,7 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
+from customer360.console import cell, literal
 from customer360.settings import Settings
 
 #: Schemas published by default (missing ones are skipped): the pseudonymised analyst
@@ -54,7 +55,17 @@ DEFAULT_PUBLISHED: tuple[str, ...] = ("analyst",)
 #: Schemas that never leave the build DB: raw or lightly cleaned personal data, internal
 #: state, rejected rows. Configuring one of them is an error, not a silent skip.
 RESTRICTED_SCHEMAS: frozenset[str] = frozenset(
-    {"staging", "intermediate", "identity_state", "quarantine", "pii", "restricted", "privacy"}
+    {
+        "staging",
+        "intermediate",
+        "identity_state",
+        "identity_state_pending",
+        "build_state",
+        "quarantine",
+        "pii",
+        "restricted",
+        "privacy",
+    }
 )
 
 #: Metadata tables written into the ``main`` schema of the published file.
@@ -412,20 +423,26 @@ def read_publish_info(path: Path) -> dict[str, object]:
 
 def print_publish_result(result: PublishResult, console: Console) -> None:
     """What was published: tables with rows, size, time, build id."""
-    table = Table(title=f"published {result.path.name} (build {result.build_id})")
+    table = Table(title=f"published {literal(result.path.name)} (build {literal(result.build_id)})")
     table.add_column("schema")
     table.add_column("table")
     table.add_column("from")
     table.add_column("rows", justify="right")
     table.add_column("columns", justify="right")
     for t in result.tables:
-        table.add_row(t.schema, t.name, t.source_kind, f"{t.rows:,}", str(t.columns))
+        table.add_row(
+            cell(t.schema),
+            cell(t.name),
+            cell(t.source_kind),
+            f"{t.rows:,}",
+            str(t.columns),
+        )
     if not result.tables:
         table.add_row("-", "(no configured schema exists in the build DB yet)", "", "0", "")
     console.print(table)
     console.print(
         f"published {len(result.tables)} tables, {result.rows:,} rows, "
-        f"{result.size_bytes / 1e6:.1f} MB in {result.seconds:.1f} s -> {result.path}"
+        f"{result.size_bytes / 1e6:.1f} MB in {result.seconds:.1f} s -> {literal(result.path)}"
         + (
             f" (removed {len(result.removed_stale)} stale temp file(s))"
             if result.removed_stale

@@ -326,7 +326,9 @@ def _assert_intact(settings: Settings, build_id: str) -> None:
         con.close()
 
 
-def test_killed_build_or_publish_leaves_published_file_intact(own_warehouse: Settings) -> None:
+def test_killed_build_or_publish_leaves_published_file_intact(
+    own_warehouse: Settings, demo_warehouse: BuiltWarehouse
+) -> None:
     settings = own_warehouse
     before = read_publish_info(settings.published_db)["build_id"]
 
@@ -343,6 +345,14 @@ def test_killed_build_or_publish_leaves_published_file_intact(own_warehouse: Set
     _kill_group(proc)
     assert proc.returncode == -signal.SIGKILL
     _assert_intact(settings, before)
+
+    # a killed build did not pass: `customer360 publish` refuses it (issue 14)
+    refused = _cli(settings, "publish")
+    out = refused.communicate()[0]
+    assert refused.returncode == 1 and "not publishing it" in out, out[-2000:]
+    _assert_intact(settings, before)
+    settings.build_db.with_name(settings.build_db.name + ".wal").unlink(missing_ok=True)
+    shutil.copyfile(demo_warehouse.db, settings.build_db)  # back to the last good build
 
     # 2. `customer360 publish` killed while it writes its temp file
     for _ in range(3):  # the copy is short: retry if the kill came after the rename

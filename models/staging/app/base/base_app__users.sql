@@ -7,12 +7,21 @@ source as (
     where not ({{ privacy_is_erased('app', 'users') }})  -- erased people (docs/privacy.md)
 ),
 
+checked as (
+    select
+        *,
+        {{ identifier_issue(clean_text('login_id')) }} as _login_issue
+    from source
+),
+
 keyed as (
     select
         *,
-        lower({{ clean_text('login_id') }}) as _key,
-        {{ raw_row_fingerprint(raw_cols, 'login_id', 'lower(' ~ clean_text('login_id') ~ ')') }} as _fingerprint
-    from source
+        -- a look-alike login keeps its exact text as key: folded, it would collide with
+        -- (and quarantine) the real account it imitates
+        coalesce({{ normalize_login(clean_text('login_id')) }}, {{ clean_text('login_id') }}) as _key,
+        {{ raw_row_fingerprint(raw_cols, 'login_id', 'coalesce(' ~ normalize_login(clean_text('login_id')) ~ ', ' ~ clean_text('login_id') ~ ')') }} as _fingerprint
+    from checked
 ),
 
 typed as (
@@ -34,6 +43,7 @@ final as (
         {{ collect_reasons([
             key_reasons(),
             timestamp_reasons('created_at', '_created_at', 'created_at'),
+            "'login_id_' || _login_issue",
         ]) }} as quarantine_reasons,
         {{ raw_column_aliases(raw_cols) }}
     from typed
