@@ -805,7 +805,12 @@ def score_records(
         report = candidate_pairs(con, "pm_records", spec, "pm_pairs")
         comparison_vectors(con, "pm_records", "pm_pairs", spec.comparisons, "pm_gammas")
         if con.execute("select count(*) from pm_gammas").fetchone()[0] == 0:
-            raise ValueError("probabilistic matching: the blocking rules find no candidate pairs")
+            # nothing to link and nothing to learn from (e.g. a shop-only export whose
+            # accounts share no blocking value): no model is stored, the next build tries
+            # again; the exact tier is unaffected
+            for t in ("pm_gammas", "pm_pairs", "pm_records"):
+                con.execute(f"drop table if exists {t}")
+            return _empty_scored(spec), 0, [(r, c) for r, _, c in report]
         model = train(con, "pm_records", spec, "pm_gammas", tf)
         model.stats["blocking"] = [{"rule": r, "pairs": c} for r, _, c in report]
         version = store_model(con, model, spec, trained_by)
