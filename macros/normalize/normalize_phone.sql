@@ -94,9 +94,9 @@
     {%- set international -%}
         {{ let("case when _ph_raw like '+%' then _ph_digits else substr(_ph_digits, 3) end", '_ph_i',
            let(phone_calling_code_of('_ph_i'), '_ph_icc',
-               "[_ph_icc, list_filter([substr(_ph_i, length(_ph_icc) + 1), substr(_ph_i, length(_ph_icc) + 2)],
-                    lambda _ph_n: substr(_ph_i, length(_ph_icc) + 1) = _ph_n or substr(_ph_i, length(_ph_icc) + 1) like '0%')
-                    .list_filter(lambda _ph_n: " ~ phone_valid_for_calling_code('_ph_n', '_ph_icc') ~ ")[1]]")) }}
+               "[_ph_icc, list_filter(list_filter([substr(_ph_i, length(_ph_icc) + 1), substr(_ph_i, length(_ph_icc) + 2)],
+                    lambda _ph_n: substr(_ph_i, length(_ph_icc) + 1) = _ph_n or substr(_ph_i, length(_ph_icc) + 1) like '0%'),
+                    lambda _ph_n: " ~ phone_valid_for_calling_code('_ph_n', '_ph_icc') ~ ")[1]]")) }}
     {%- endset -%}
     {#- national: the region's trunk prefix dropped when the rest is a valid NSN, else
         the digits as they are -#}

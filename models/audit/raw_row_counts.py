@@ -31,7 +31,8 @@ def model(dbt, session):
     raw_format = _resolved(dbt.config.get("raw_format"), "C360_RAW_FORMAT", "parquet")
     # a table the project config does not declare reads as an empty relation (sources):
     # its file is not opened here either, and it counts 0 raw rows
-    systems = json.loads(dbt.config.get("systems") or "null")
+    systems_json = dbt.config.get("systems")
+    systems = json.loads(systems_json or "null")
     tables, files, rows = [], [], []
     for t in RAW_TABLES:
         path = Path(t.path(str(raw_path), raw_format))

@@ -19,8 +19,10 @@ keyed as (
         *,
         -- a look-alike login keeps its exact text as key: folded, it would collide with
         -- (and quarantine) the real account it imitates
-        coalesce({{ normalize_login(clean_text('login_id')) }}, {{ clean_text('login_id') }}) as _key,
-        {{ raw_row_fingerprint(raw_cols, 'login_id', 'coalesce(' ~ normalize_login(clean_text('login_id')) ~ ', ' ~ clean_text('login_id') ~ ')') }} as _fingerprint
+        {%- set login_text = clean_text('login_id') %}
+        {%- set login_key = 'coalesce(' ~ normalize_login(login_text) ~ ', ' ~ login_text ~ ')' %}
+        {{ login_key }} as _key,
+        {{ raw_row_fingerprint(raw_cols, 'login_id', login_key) }} as _fingerprint
     from checked
 ),
 
