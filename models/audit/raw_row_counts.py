@@ -7,7 +7,7 @@ of the equation. CSV: pyarrow's streaming parser with the same dialect (no comme
 character); Parquet: the file footer. See customer360.raw_reader.
 """
 
-import json
+import ast
 import os
 from pathlib import Path
 
@@ -31,8 +31,8 @@ def model(dbt, session):
     raw_format = _resolved(dbt.config.get("raw_format"), "C360_RAW_FORMAT", "parquet")
     # a table the project config does not declare reads as an empty relation (sources):
     # its file is not opened here either, and it counts 0 raw rows
-    systems_json = dbt.config.get("systems")
-    systems = json.loads(systems_json or "null")
+    systems_repr = dbt.config.get("systems")  # the var as rendered: a dict literal or None
+    systems = ast.literal_eval(systems_repr) if systems_repr else None
     tables, files, rows = [], [], []
     for t in RAW_TABLES:
         path = Path(t.path(str(raw_path), raw_format))

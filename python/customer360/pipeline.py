@@ -219,7 +219,7 @@ def _run_demo_locked(settings: Settings, people: int, seed: int, console: Consol
     from customer360.generate import generate
 
     run = RunReport()
-    key_file = enable_demo_key()  # C360_DEMO=1: a local HMAC key unless C360_HMAC_KEY is set
+    key_file = enable_demo_key()  # the local demo HMAC key unless C360_HMAC_KEY is set
     if key_file is not None:
         console.print(
             f"[yellow]demo: pseudonymising with the local HMAC key in {key_file} (generated "

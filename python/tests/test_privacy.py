@@ -133,18 +133,46 @@ def test_missing_key_is_a_clear_error_and_demo_makes_a_private_key_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(privacy.HMAC_KEY_ENV, raising=False)
-    monkeypatch.delenv(privacy.DEMO_ENV, raising=False)
-    monkeypatch.setenv(privacy.HMAC_KEY_FILE_ENV, str(tmp_path / "k" / "hmac.key"))
+    monkeypatch.delenv(privacy.HMAC_KEY_FILE_ENV, raising=False)
+    monkeypatch.setenv("C360_DEMO", "1")  # no variable switches demo keys on any more
     with pytest.raises(privacy.PrivacyKeyError, match="C360_HMAC_KEY"):
         privacy.load_hmac_key()
+    monkeypatch.setenv(privacy.HMAC_KEY_FILE_ENV, str(tmp_path / "k" / "hmac.key"))
+    with pytest.raises(privacy.PrivacyKeyError, match="cannot read"):
+        privacy.load_hmac_key()  # a named key file that does not exist is not created
     assert not (tmp_path / "k" / "hmac.key").exists()
-    path = privacy.enable_demo_key()
+    path = privacy.enable_demo_key()  # what `customer360 demo` calls
     assert path == tmp_path / "k" / "hmac.key"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     key = privacy.load_hmac_key()
     assert len(key) == 64 and privacy.load_hmac_key() == key  # stable across calls
-    monkeypatch.setenv(privacy.HMAC_KEY_ENV, "from-env")
-    assert privacy.load_hmac_key() == b"from-env"
+    strong = "from-env-" + "0123456789abcdef" * 2
+    monkeypatch.setenv(privacy.HMAC_KEY_ENV, strong)
+    assert privacy.load_hmac_key() == strong.encode()
+
+
+@pytest.mark.parametrize(
+    ("key", "why"),
+    [("x", "1 characters"), ("a" * 40, "only 1 distinct"), ("ab12" * 10, "only 4 distinct")],
+)
+def test_weak_keys_are_refused(key: str, why: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(privacy.HMAC_KEY_ENV, key)
+    with pytest.raises(privacy.PrivacyKeyError, match=why):
+        privacy.load_hmac_key()
+
+
+def test_a_key_file_others_can_read_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(privacy.HMAC_KEY_ENV, raising=False)
+    path = tmp_path / "hmac.key"
+    path.write_text("0123456789abcdef" * 4 + "\n")
+    path.chmod(0o644)
+    monkeypatch.setenv(privacy.HMAC_KEY_FILE_ENV, str(path))
+    with pytest.raises(privacy.PrivacyKeyError, match="other users can read"):
+        privacy.load_hmac_key()
+    path.chmod(0o600)
+    assert privacy.load_hmac_key() == b"0123456789abcdef" * 4
 
 
 def test_build_without_key_fails_with_a_clear_error(
@@ -152,7 +180,7 @@ def test_build_without_key_fails_with_a_clear_error(
 ) -> None:
     """The analyst models need the key: a dbt run without one stops with the message."""
     monkeypatch.delenv(privacy.HMAC_KEY_ENV, raising=False)
-    monkeypatch.delenv(privacy.DEMO_ENV, raising=False)
+    monkeypatch.delenv(privacy.HMAC_KEY_FILE_ENV, raising=False)
     db = tmp_path / "build.duckdb"
     shutil.copyfile(demo_warehouse.db, db)
     settings = dataclasses.replace(
