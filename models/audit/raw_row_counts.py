@@ -31,8 +31,9 @@ def model(dbt, session):
     raw_format = _resolved(dbt.config.get("raw_format"), "C360_RAW_FORMAT", "parquet")
     # a table the project config does not declare reads as an empty relation (sources):
     # its file is not opened here either, and it counts 0 raw rows
-    systems_repr = dbt.config.get("systems")  # the var as rendered: a dict literal or None
-    systems = ast.literal_eval(systems_repr) if systems_repr else None
+    systems = dbt.config.get("systems")  # dbt renders the var natively: a dict, or None
+    if isinstance(systems, str):  # ... or, rendered as text, its literal
+        systems = ast.literal_eval(systems) if systems.strip() else None
     tables, files, rows = [], [], []
     for t in RAW_TABLES:
         path = Path(t.path(str(raw_path), raw_format))
