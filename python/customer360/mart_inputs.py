@@ -33,13 +33,15 @@ def optional_day(value: object, what: str) -> pd.Timestamp | None:
 
 def as_of_day(configured: object, touchpoints: Any, model_name: str) -> pd.Timestamp:
     """The day the marts look from: var clv_churn_as_of_date (`configured`), else the day
-    of the latest touchpoint in fct_touchpoints (`touchpoints`, its relation)."""
+    of the latest touchpoint in fct_touchpoints (`touchpoints`, its relation), else (no
+    touchpoints at all, e.g. a CRM-only export) today in UTC: there is nothing to score,
+    and the marts record "not enough data" (`model_name` is kept for callers' messages)."""
     day = optional_day(configured, "var clv_churn_as_of_date")
     if day is not None:
         return day
     latest = touchpoints.aggregate("max(occurred_at)").fetchall()[0][0]
     if latest is None:
-        raise ValueError(f"{model_name}: fct_touchpoints is empty, no data as of any day")
+        return pd.Timestamp.now(tz="UTC").tz_localize(None).normalize()
     return clv.as_day(latest, "max(fct_touchpoints.occurred_at)")
 
 
