@@ -18,6 +18,8 @@ import pytest
 from customer360.dbt import DbtError, run_dbt
 from customer360.settings import Settings
 
+pytestmark = pytest.mark.warehouse  # every test here builds a warehouse with dbt
+
 PEOPLE = 800
 SEED = 11
 ENGAGEMENT_TABLES = (
