@@ -46,7 +46,13 @@ class IdentityError(RuntimeError):
 def _connect(db: Path) -> duckdb.DuckDBPyConnection:
     if not Path(db).exists():
         raise IdentityError(f"no warehouse at {db}: run `customer360 build` first")
-    return duckdb.connect(str(db), read_only=True)
+    from customer360.keys import PrivacyError
+    from customer360.restricted_db import connect_build
+
+    try:
+        return connect_build(Path(db))  # needs the database key (docs/privacy.md)
+    except PrivacyError as exc:
+        raise IdentityError(str(exc)) from exc
 
 
 def _require(con: duckdb.DuckDBPyConnection, schema: str, name: str, db: Path) -> None:
@@ -278,11 +284,20 @@ def evaluate(settings: Settings, db: Path | None = None) -> Evaluation:
     truth = settings.truth_path / "records.parquet"
     if not truth.exists():
         raise IdentityError(f"no ground truth at {truth}: evaluate needs generated data")
+    from customer360.keys import ROLE_PRIVACY_OFFICER, load_db_key
+
     con = duckdb.connect()
     try:
         if not Path(db).exists():
             raise IdentityError(f"no warehouse at {db}: run `customer360 build` first")
-        con.execute(f"attach '{db}' as w (read_only)")
+        from customer360.keys import PrivacyError
+        from customer360.restricted_db import attach_sql, is_encrypted
+
+        try:
+            key = load_db_key(ROLE_PRIVACY_OFFICER) if is_encrypted(Path(db)) else None
+        except PrivacyError as exc:
+            raise IdentityError(f"{db} is encrypted: {exc}") from exc
+        con.execute(attach_sql(Path(db), key, alias="w", read_only=True))
         for schema, name in (
             ("intermediate", "int_identity__records"),
             ("marts", "customer_source_map"),
@@ -366,7 +381,9 @@ def reset_ids(settings: Settings, db: Path | None = None) -> list[str]:
     db = db or settings.build_db
     if not Path(db).exists():
         return []
-    con = duckdb.connect(str(db))
+    from customer360.restricted_db import connect_build
+
+    con = connect_build(Path(db), read_only=False)
     try:
         present = {
             r[0]

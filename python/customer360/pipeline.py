@@ -14,10 +14,12 @@ from pathlib import Path
 
 import duckdb
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from customer360.dbt import DbtError, run_dbt
-from customer360.privacy import PrivacyKeyError, enable_demo_key, load_hmac_key
+from customer360.keys import PrivacyKeyError, enable_demo_keys, load_db_key, load_hmac_key
+from customer360.permissions import restrict_umask, secure_outputs
 from customer360.publish import (
     PublishError,
     PublishResult,
@@ -33,6 +35,7 @@ from customer360.quality import (
     record_raw_counts,
     run_source_freshness,
 )
+from customer360.restricted_db import connect_build, is_encrypted
 from customer360.settings import Settings
 from customer360.validate import ValidationSetupError, print_validation, run_validation
 
@@ -77,12 +80,35 @@ def run_build(
     summary. The published file is replaced only when every step before publish
     succeeded; otherwise the previous one stays. Stale sources (beyond error_after) fail
     the run; warn_after only warns."""
+    restrict_umask()  # everything written from here on is closed (docs/privacy.md)
+    try:
+        return _run_build(settings, console, full_refresh, run, source_freshness)
+    finally:
+        secure_outputs(settings)
+
+
+def _run_build(
+    settings: Settings,
+    console: Console,
+    full_refresh: bool,
+    run: RunReport | None,
+    source_freshness: bool,
+) -> bool:
     run = run or RunReport()
     kept = f"[yellow]previous published warehouse kept: {settings.published_db}[/yellow]"
+    secure_outputs(settings)  # close what an older run left open
     try:
         load_hmac_key()  # the analyst layer needs it (docs/privacy.md): fail before building
+        db_key = load_db_key()  # the build DB is encrypted with it
     except PrivacyKeyError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{escape(str(exc))}[/red]")
+        console.print(kept)
+        return False
+    if db_key is not None and settings.build_db.exists() and not is_encrypted(settings.build_db):
+        console.print(
+            f"[red]{escape(str(settings.build_db))} is not encrypted: run `customer360 "
+            "rotate-key --encrypt-db` once to encrypt it with the database key[/red]"
+        )
         console.print(kept)
         return False
     try:
@@ -136,11 +162,13 @@ def run_demo(settings: Settings, people: int, seed: int, console: Console) -> bo
     from customer360.generate import generate
 
     run = RunReport()
-    key_file = enable_demo_key()  # C360_DEMO=1: a local HMAC key unless C360_HMAC_KEY is set
-    if key_file is not None:
+    restrict_umask()
+    # only the demo command uses local demo keys (for each key not configured)
+    for env, path in enable_demo_keys().items():
         console.print(
-            f"[yellow]demo: pseudonymising with the local HMAC key in {key_file} (generated "
-            "once, gitignored); real builds need C360_HMAC_KEY (docs/privacy.md)[/yellow]"
+            f"[yellow]demo: {env} = {escape(str(path))} (a local key generated once, mode "
+            "0600, gitignored); real builds need C360_HMAC_KEY and C360_DB_KEY "
+            "(docs/privacy.md)[/yellow]"
         )
     with run.step(f"generate {people:,} synthetic people (seed {seed})", console):
         generate(settings.data_dir, people=people, seed=seed, fmt=settings.raw_format)
@@ -174,7 +202,7 @@ def layer_counts(
     db: Path, schemas: tuple[str, ...] = SUMMARY_SCHEMAS
 ) -> list[tuple[str, str, int]]:
     """(schema, table, rows) for every table and view in ``schemas``."""
-    con = duckdb.connect(str(db), read_only=True)
+    con = connect_build(db)
     try:
         rels = con.execute(
             """
@@ -290,7 +318,7 @@ def print_run_summary(settings: Settings, run: RunReport, console: Console) -> N
 
 
 def _count_if_exists(db: Path, schema: str, name: str) -> int | None:
-    con = duckdb.connect(str(db), read_only=True)
+    con = connect_build(db)
     try:
         exists = con.execute(
             "select count(*) from information_schema.tables "

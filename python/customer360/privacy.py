@@ -8,11 +8,12 @@ What lives where (docs/privacy.md):
 * the **published warehouse** holds only the ``analyst`` schema: every mart with direct
   identifiers replaced by keyed HMAC-SHA256 pseudonyms (``<column>_hmac``) and names,
   addresses and birth dates dropped or coarsened, following each column's ``meta.pii`` tag;
-* the **HMAC key** comes from ``C360_HMAC_KEY`` (never committed). ``customer360 demo`` sets
-  ``C360_DEMO=1`` and then uses (creating it once) a local key file, ``.c360/hmac.key``
-  (gitignored, or ``C360_HMAC_KEY_FILE``). A non-demo build without a key fails;
-* the **audit log** is an append-only JSONL file (``C360_AUDIT_LOG``, default
-  ``privacy_audit.jsonl`` beside the build DB): one line per CLI access to personal data.
+* the **HMAC key** and the **database key** that encrypts the build DB come from the
+  environment or key files (:mod:`customer360.keys`; only ``customer360 demo`` generates
+  local demo keys). A non-demo build without them fails;
+* the **audit log** is a hash-chained JSONL file (:mod:`customer360.audit_log`,
+  ``C360_AUDIT_LOG``, default ``privacy_audit.jsonl`` beside the build DB): one entry per
+  CLI access to personal data, verified by ``customer360 audit verify``.
 
 Erasure: :func:`erase` stores the request with HMACs of every record key and every
 identifier of the person (identifiers another customer also uses are not suppressed) in
@@ -32,9 +33,7 @@ import hmac
 import json
 import os
 import re
-import secrets
 import socket
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -45,13 +44,34 @@ from typing import Any
 
 import duckdb
 
-from customer360.settings import PROJECT_DIR, Settings
+from customer360 import audit_log, keys
+from customer360.keys import (
+    DB_KEY_ENV,
+    DB_KEY_FILE_ENV,
+    HMAC_KEY_ENV,
+    HMAC_KEY_FILE_ENV,
+    ROLE_OPERATOR,
+    ROLE_PRIVACY_OFFICER,
+    PrivacyError,
+    PrivacyKeyError,
+    ensure_key_file,
+)
+from customer360.restricted_db import connect_build
+from customer360.settings import Settings
 
-HMAC_KEY_ENV = "C360_HMAC_KEY"
-HMAC_KEY_FILE_ENV = "C360_HMAC_KEY_FILE"
-DEMO_ENV = "C360_DEMO"
+__all__ = [
+    "DB_KEY_ENV",
+    "DB_KEY_FILE_ENV",
+    "HMAC_KEY_ENV",
+    "HMAC_KEY_FILE_ENV",
+    "PrivacyError",
+    "PrivacyKeyError",
+    "ensure_key_file",
+]
+
 AUDIT_LOG_ENV = "C360_AUDIT_LOG"
-DEFAULT_KEY_FILE = PROJECT_DIR / ".c360" / "hmac.key"
+#: the previous HMAC key during ``customer360 rotate-key`` (read by the dbt plugin)
+OLD_HMAC_KEY_ENV = "C360_HMAC_KEY_OLD"
 
 PRIVACY_SCHEMA = "privacy"
 STATE_SCHEMA = "identity_state"
@@ -86,57 +106,13 @@ _CHILD_TABLES = {
 }
 
 
-class PrivacyError(RuntimeError):
-    """A clear, user-facing privacy error (unknown subject, missing build, ...)."""
-
-
-class PrivacyKeyError(PrivacyError):
-    """No HMAC key configured."""
-
-
 # ------------------------------------------------------------------ key and HMAC
 
 
-def is_demo() -> bool:
-    return os.environ.get(DEMO_ENV, "").strip().lower() in {"1", "true", "yes"}
-
-
-def key_file_path() -> Path:
-    return Path(os.environ.get(HMAC_KEY_FILE_ENV) or DEFAULT_KEY_FILE)
-
-
-def load_hmac_key() -> bytes:
-    """The HMAC key: ``$C360_HMAC_KEY``; in a demo (``C360_DEMO=1``) the local key file,
-    created once with 32 random bytes. Anything else is an error."""
-    value = os.environ.get(HMAC_KEY_ENV, "")
-    if value.strip():
-        return value.strip().encode("utf-8")
-    if is_demo():
-        return ensure_key_file(key_file_path()).read_text().strip().encode("utf-8")
-    raise PrivacyKeyError(
-        f"no HMAC key: set {HMAC_KEY_ENV} to a secret (e.g. `openssl rand -hex 32`, kept out "
-        f"of git) before building; pseudonymised analyst keys are HMAC-SHA256 with it. "
-        f"Only the demo ({DEMO_ENV}=1, set by `customer360 demo`) generates a local key file."
-    )
-
-
-def ensure_key_file(path: Path) -> Path:
-    """Create a random key file (mode 0600) unless it exists; return its path."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32) + "\n")
-    return path
-
-
-def enable_demo_key() -> Path | None:
-    """For ``customer360 demo``: mark the run as a demo and make sure a key exists.
-    Returns the key file used, or None when ``C360_HMAC_KEY`` is set."""
-    os.environ[DEMO_ENV] = "1"
-    if os.environ.get(HMAC_KEY_ENV, "").strip():
-        return None
-    return ensure_key_file(key_file_path())
+def load_hmac_key(role: str = ROLE_OPERATOR) -> bytes:
+    """The HMAC key (``C360_HMAC_KEY`` / ``C360_HMAC_KEY_FILE``; demo: a local key file,
+    only through ``customer360 demo``). See :mod:`customer360.keys`."""
+    return keys.load_hmac_key(role)
 
 
 def hmac_sha256(value: str, key: bytes | None = None) -> str:
@@ -161,6 +137,18 @@ def register_hmac(con: duckdb.DuckDBPyConnection, key: bytes | None = None) -> N
     con.execute(f"set variable c360_hmac_opad = unhex('{opad}')")
 
 
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner (and ``C360_GROUP``) can read, whatever the umask."""
+    from customer360.permissions import file_mode, secure_tree
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.chmod(path, file_mode())  # an existing file keeps its old mode on O_CREAT
+    secure_tree(path)
+
+
 #: the SQL of the ``hmac_sha256`` macro on DuckDB, for Python-side queries
 def hmac_sql(expr: str) -> str:
     return (
@@ -178,6 +166,19 @@ def audit_log_path(settings: Settings, db: Path | None = None) -> Path:
     return Path(os.environ.get(AUDIT_LOG_ENV) or default)
 
 
+def build_read(settings: Settings, db: Path | None = None) -> dict[str, Any]:
+    """Which build an access read: the build DB, its modification time, the dbt
+    invocation that last wrote it (from ``target/run_results.json``)."""
+    db = db or settings.build_db
+    out: dict[str, Any] = {"db": str(db)}
+    with contextlib.suppress(OSError):
+        out["modified_at"] = datetime.fromtimestamp(db.stat().st_mtime, UTC).isoformat()
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        meta = json.loads((settings.dbt_target_path / "run_results.json").read_text())
+        out["dbt_invocation_id"] = str(meta["metadata"]["invocation_id"])
+    return out
+
+
 def audit(
     settings: Settings,
     command: str,
@@ -189,8 +190,9 @@ def audit(
     detail: str | None = None,
     db: Path | None = None,
 ) -> dict[str, Any]:
-    """Append one line to the audit log: time, command, subject (customer IDs as they are,
-    e-mails and phones as HMAC), OS user, host, pid, outcome."""
+    """Append one hash-chained entry to the audit log (:mod:`customer360.audit_log`): time,
+    command, subject (customer IDs as they are, e-mails and phones as HMAC), the build read,
+    OS user, host, pid, outcome."""
     if subject_kind in {"email", "phone"}:
         try:
             subject = "hmac:" + hmac_sha256(normalize_subject(subject_kind, subject))
@@ -202,38 +204,31 @@ def audit(
         "subject_kind": subject_kind,
         "subject": subject,
         "customer_id": customer_id,
+        "build": build_read(settings, db),
         "os_user": _os_user(),
         "host": socket.gethostname(),
         "pid": os.getpid(),
         "outcome": outcome,
         "detail": detail,
     }
-    path = audit_log_path(settings, db)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
-        os.write(fd, (json.dumps(entry, sort_keys=True) + "\n").encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    return entry
+    return audit_log.append(audit_log_path(settings, db), entry)
 
 
 def read_audit_log(settings: Settings, db: Path | None = None) -> list[dict[str, Any]]:
-    path = audit_log_path(settings, db)
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return audit_log.read(audit_log_path(settings, db))
 
 
 @contextlib.contextmanager
 def audited(
     settings: Settings, command: str, subject_kind: str, subject: str, db: Path | None = None
 ) -> Iterator[dict[str, Any]]:
-    """Log an access whether it succeeds or fails (the failure with its message)."""
+    """Log an access whether it succeeds or fails (the failure with its message). A
+    command refused for a missing key read nothing and cannot sign an entry: not logged."""
     info: dict[str, Any] = {"customer_id": None}
     try:
         yield info
+    except PrivacyKeyError:
+        raise
     except Exception as exc:
         detail = str(exc)[:500]
         audit(settings, command, subject_kind, subject, outcome="error", detail=detail, db=db)
@@ -409,7 +404,7 @@ def subject_access(
     db = db or settings.build_db
     if not db.exists():
         raise PrivacyError(f"no build database at {db}: run `customer360 build` first")
-    con = duckdb.connect(str(db), read_only=True)
+    con = connect_build(db, role=ROLE_PRIVACY_OFFICER)
     try:
         _require_build(con, db)
         subject = find_subject(con, customer_id=customer_id, email=email, phone=phone)
@@ -504,10 +499,7 @@ def subject_access(
 def write_json(data: dict[str, Any], path: Path | None) -> str:
     text = json.dumps(data, indent=2, sort_keys=False, default=str)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(text + "\n")
+        write_private(path, text + "\n")
     return text
 
 
@@ -525,16 +517,12 @@ class ErasureResult:
 
 
 def _connect_write(db: Path, timeout: float = 120.0) -> duckdb.DuckDBPyConnection:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return duckdb.connect(str(db))
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
-                raise PrivacyError(
-                    f"cannot open {db} for writing (is a build running?): {exc}"
-                ) from exc
-            time.sleep(0.5)
+    try:
+        return connect_build(db, read_only=False, role=ROLE_PRIVACY_OFFICER, timeout=timeout)
+    except PrivacyKeyError:
+        raise
+    except PrivacyError as exc:
+        raise PrivacyError(f"cannot open {db} for writing (is a build running?): {exc}") from exc
 
 
 def ensure_privacy_state(con: duckdb.DuckDBPyConnection) -> None:
@@ -556,7 +544,7 @@ def erase(
     customer, the e-mail itself. The customer ID and its aliases are tombstoned
     (status ``erased``) in the registry, and the person's record assignments and merge
     identifier values are removed from identity_state. The next build filters them out."""
-    key = load_hmac_key()
+    key = load_hmac_key(ROLE_PRIVACY_OFFICER)
     db = db or settings.build_db
     if not db.exists():
         raise PrivacyError(f"no build database at {db}: run `customer360 build` first")
@@ -695,7 +683,7 @@ def _tombstone(
 
 
 def erasure_requests(db: Path) -> list[dict[str, Any]]:
-    con = duckdb.connect(str(db), read_only=True)
+    con = connect_build(db)
     try:
         if not _table_exists(con, PRIVACY_SCHEMA, "erasure_requests"):
             return []

@@ -45,6 +45,8 @@ from rich.console import Console
 from rich.table import Table
 
 from customer360.contracts import RAW_TABLES
+from customer360.keys import PrivacyError
+from customer360.restricted_db import connect_build, is_encrypted
 from customer360.settings import Settings
 
 #: Schemas published by default (missing ones are skipped): the pseudonymised analyst
@@ -379,6 +381,11 @@ def connect_read_only(path: Path, timeout: float = 60.0) -> duckdb.DuckDBPyConne
     """Open a DuckDB file read-only, waiting up to ``timeout`` s for a writer's lock."""
     if not path.exists():
         raise PublishError(f"DuckDB file {path} does not exist")
+    if is_encrypted(path):  # the build DB: needs the database key (docs/privacy.md)
+        try:
+            return connect_build(path, timeout=timeout)
+        except PrivacyError as exc:
+            raise PublishError(str(exc)) from exc
     deadline = time.monotonic() + timeout
     delay = 0.05
     while True:
