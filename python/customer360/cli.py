@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from customer360.settings import Settings
 
@@ -20,6 +21,41 @@ app = typer.Typer(
 )
 console = Console()
 
+#: Every command, by whether it reads personal data (the restricted build DB, raw exports
+#: or the audit log). Those that do need the restricted keys and append an entry to the
+#: hash-chained audit log (docs/privacy.md); the test enumerates the app against this.
+READS_PERSONAL_DATA: dict[str, bool] = {
+    "demo": True,
+    "build": True,
+    "summary": True,
+    "generate": False,  # writes synthetic data only
+    "explain": True,
+    "evaluate": True,
+    "reset-ids": True,
+    "check-raw": False,  # counts and column names of the exports, no values
+    "validate": True,
+    "publish": True,
+    "report": True,  # the published file by default; audited when it reads the build DB
+    "subject-access": True,
+    "erase": True,
+    "rotate-key": True,
+    "encrypt-db": True,
+    "audit verify": True,
+}
+
+
+@app.callback()
+def _closed_by_default() -> None:
+    """Every file a command writes is closed to other users, whatever the umask."""
+    from customer360.permissions import restrict_umask
+
+    restrict_umask()
+
+
+def _key_error(exc: Exception) -> typer.Exit:
+    console.print(f"[red]{escape(str(exc))}[/red]")
+    return typer.Exit(2)
+
 
 @app.command()
 def demo(
@@ -27,9 +63,14 @@ def demo(
     seed: Annotated[int, typer.Option(help="Generator seed.")] = 42,
 ) -> None:
     """Generate the demo sources, build the warehouse, validate it and print a summary."""
+    from customer360.keys import enable_demo_keys
     from customer360.pipeline import run_demo
+    from customer360.privacy import audited
 
-    ok = run_demo(Settings.from_env(), people=people, seed=seed, console=console)
+    settings = Settings.from_env()
+    enable_demo_keys()  # the only place demo keys are used
+    with audited(settings, "demo", "all", "*"):
+        ok = run_demo(settings, people=people, seed=seed, console=console)
     raise typer.Exit(0 if ok else 1)
 
 
@@ -39,8 +80,15 @@ def build(
 ) -> None:
     """Run `dbt build` on the current raw exports and print a summary."""
     from customer360.pipeline import run_build
+    from customer360.privacy import PrivacyKeyError, audited
 
-    ok = run_build(Settings.from_env(), console=console, full_refresh=full_refresh)
+    settings = Settings.from_env()
+    try:
+        with audited(settings, "build", "all", "*") as log:
+            ok = run_build(settings, console=console, full_refresh=full_refresh)
+            log["customer_id"] = None
+    except PrivacyKeyError as exc:
+        raise _key_error(exc) from exc
     raise typer.Exit(0 if ok else 1)
 
 
@@ -50,9 +98,14 @@ def summary(
 ) -> None:
     """Print row counts per layer of a built warehouse."""
     from customer360.pipeline import print_summary
+    from customer360.privacy import PrivacyError, audited
 
     settings = Settings.from_env()
-    print_summary(db or settings.build_db, console=console)
+    try:
+        with audited(settings, "summary", "all", "*", db):
+            print_summary(db or settings.build_db, console=console)
+    except PrivacyError as exc:
+        raise _key_error(exc) from exc
 
 
 # --- generator commands (customer360.generate) -------------------------------------
@@ -119,7 +172,7 @@ def explain(
             result = explain_customer(db or settings.build_db, customer_id, from_record, to_record)
             log["customer_id"] = result.customer_id
     except IdentityError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2) from exc
     print_explanation(result, console)
 
@@ -131,9 +184,12 @@ def evaluate(
     """Score the clustering against the generator's ground truth (pairwise precision/recall)."""
     from customer360.identity import IdentityError, print_evaluation
     from customer360.identity import evaluate as run_evaluate
+    from customer360.privacy import audited
 
+    settings = Settings.from_env()
     try:
-        result = run_evaluate(Settings.from_env(), db)
+        with audited(settings, "evaluate", "all", "*", db):
+            result = run_evaluate(settings, db)
     except IdentityError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -157,7 +213,13 @@ def reset_ids_command(
             "IDs given to analysts or systems will no longer resolve. Re-run with --yes.[/red]"
         )
         raise typer.Exit(2)
-    dropped = reset_ids(settings)
+    from customer360.privacy import PrivacyError, audited
+
+    try:
+        with audited(settings, "reset-ids", "all", "*"):
+            dropped = reset_ids(settings)
+    except PrivacyError as exc:
+        raise _key_error(exc) from exc
     console.print(f"dropped: {', '.join(dropped) if dropped else 'nothing (no registry)'}")
 
 
@@ -190,11 +252,15 @@ def validate(
     ] = None,
 ) -> None:
     """Run the Great Expectations suite on dim_customer and customer_source_map."""
+    from customer360.privacy import audited
     from customer360.validate import ValidationSetupError, print_validation, run_validation
 
     settings = Settings.from_env()
     try:
-        result = run_validation(db or settings.build_db, docs_dir or settings.reports_dir / "gx")
+        with audited(settings, "validate", "all", "*", db):
+            result = run_validation(
+                db or settings.build_db, docs_dir or settings.reports_dir / "gx"
+            )
     except ValidationSetupError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -227,7 +293,10 @@ def publish(
                 include=tuple(p.strip() for p in include.split(",") if p.strip()),
                 exclude=config.exclude,
             )
-        result = publish_warehouse(settings, config=config)
+        from customer360.privacy import audited
+
+        with audited(settings, "publish", "all", "*"):
+            result = publish_warehouse(settings, config=config)
     except PublishError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
@@ -246,10 +315,18 @@ def report(
     ] = None,
 ) -> None:
     """Write a static, self-contained HTML report with plots of the warehouse."""
-    from customer360.report import ReportError, print_report_result, write_report
+    from contextlib import nullcontext
 
+    from customer360.privacy import audited
+    from customer360.report import ReportError, default_report_db, print_report_result, write_report
+    from customer360.restricted_db import is_encrypted
+
+    settings = Settings.from_env()
+    source = db or default_report_db(settings)
+    restricted = source.resolve() != settings.published_db or is_encrypted(source)
     try:
-        result = write_report(Settings.from_env(), db=db, out=out)
+        with audited(settings, "report", "all", "*", source) if restricted else nullcontext():
+            result = write_report(settings, db=db, out=out)
     except ReportError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -284,8 +361,7 @@ def subject_access_command(
             )
             log["customer_id"] = data["customer_id"]
     except PrivacyError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
+        raise _key_error(exc) from exc
     text = write_json(data, out)
     if out is None:
         typer.echo(text)
@@ -317,8 +393,7 @@ def erase(
             result = run_erase(settings, customer_id=customer_id, email=email)
             log["customer_id"] = ",".join(result.customer_ids) or None
     except PrivacyError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
+        raise _key_error(exc) from exc
     message = (
         f"erasure request {result.request_id}: {result.n_records} records and "
         f"{result.n_identifiers} identifiers suppressed"
@@ -329,6 +404,102 @@ def erase(
         message += f"; customer ID(s) {', '.join(result.customer_ids)} tombstoned"
     console.print(message)
     console.print("run `customer360 build` to remove the person from every layer and publish")
+
+
+@app.command("rotate-key")
+def rotate_key_command(
+    new_key_file: Annotated[
+        Path | None,
+        typer.Option(help="File with the new HMAC key (default: $C360_HMAC_KEY_NEW)."),
+    ] = None,
+    new_db_key_file: Annotated[
+        Path | None,
+        typer.Option(help="Also re-encrypt the build DB with this key (or $C360_DB_KEY_NEW)."),
+    ] = None,
+    mapping_days: Annotated[
+        int | None,
+        typer.Option(
+            help="Publish old->new pseudonyms for N days (default: "
+            "$C360_ROTATION_MAPPING_DAYS or 0 = none)."
+        ),  # fmt: skip
+    ] = None,
+) -> None:
+    """Rotate the HMAC key (old key: C360_HMAC_KEY): re-key the erasure suppressions,
+    rebuild, republish, and prove every erased person is still absent and every customer
+    ID unchanged. Then store the new key where C360_HMAC_KEY comes from."""
+    import os
+
+    from customer360.privacy import PrivacyError, audited
+    from customer360.rotation import rotate_key, summary
+
+    settings = Settings.from_env()
+    new_key = new_key_file.read_text().strip() if new_key_file else ""
+    new_key = new_key or os.environ.get("C360_HMAC_KEY_NEW", "").strip()
+    new_db = new_db_key_file.read_text().strip() if new_db_key_file else ""
+    new_db = new_db or os.environ.get("C360_DB_KEY_NEW", "").strip() or None
+    if not new_key:
+        console.print("[red]no new key: give --new-key-file or set C360_HMAC_KEY_NEW[/red]")
+        raise typer.Exit(2)
+    try:
+        with audited(settings, "rotate-key", "all", "*"):
+            result = rotate_key(
+                settings, new_key, console, new_db_key=new_db, mapping_days=mapping_days
+            )
+    except PrivacyError as exc:
+        raise _key_error(exc) from exc
+    console.print_json(data=summary(result))
+    console.print(
+        "[green]rotated: every erased person still absent, every customer ID unchanged. "
+        "Now replace C360_HMAC_KEY (and C360_DB_KEY) with the new key(s).[/green]"
+    )
+
+
+@app.command("encrypt-db")
+def encrypt_db_command() -> None:
+    """Encrypt an existing plaintext build DB with the database key (C360_DB_KEY), once."""
+    from customer360.keys import ROLE_OPERATOR, load_db_key
+    from customer360.privacy import PrivacyError, audited
+    from customer360.restricted_db import is_encrypted, rekey_database
+
+    settings = Settings.from_env()
+    db = settings.build_db
+    try:
+        key = load_db_key(ROLE_OPERATOR)
+        if key is None or not db.exists() or is_encrypted(db):
+            console.print(f"nothing to do: {escape(str(db))} is missing, encrypted, or "
+                          "encryption is off")  # fmt: skip
+            return
+        with audited(settings, "encrypt-db", "all", "*"):
+            rekey_database(db, None, key)
+    except PrivacyError as exc:
+        raise _key_error(exc) from exc
+    console.print(f"encrypted {escape(str(db))}")
+
+
+audit_app = typer.Typer(help="The tamper-evident privacy audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify_command(
+    log: Annotated[Path | None, typer.Option(help="Audit log (default: $C360_AUDIT_LOG).")] = None,
+) -> None:
+    """Check the audit log's hash chain: a removed, changed, inserted or reordered entry,
+    or entries cut off the end, fail (exit 1)."""
+    from customer360 import audit_log
+    from customer360.privacy import PrivacyError, audit_log_path
+
+    settings = Settings.from_env()
+    path = log or audit_log_path(settings)
+    try:
+        result = audit_log.verify(path)
+    except PrivacyError as exc:
+        raise _key_error(exc) from exc
+    for problem in result.problems:
+        console.print(f"[red]{escape(problem)}[/red]")
+    if result.ok:
+        console.print(f"[green]{escape(str(path))}: {result.entries} entries, chain intact[/green]")
+    raise typer.Exit(0 if result.ok else 1)
 
 
 def _privacy_subject(

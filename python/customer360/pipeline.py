@@ -104,10 +104,15 @@ def _run_build(
         console.print(f"[red]{escape(str(exc))}[/red]")
         console.print(kept)
         return False
-    if db_key is not None and settings.build_db.exists() and not is_encrypted(settings.build_db):
+    if db_key is None:
+        console.print(
+            "[yellow]C360_DB_ENCRYPTION=off: the build DB is NOT encrypted (throwaway and "
+            "test builds only, docs/privacy.md)[/yellow]"
+        )
+    elif settings.build_db.exists() and not is_encrypted(settings.build_db):
         console.print(
             f"[red]{escape(str(settings.build_db))} is not encrypted: run `customer360 "
-            "rotate-key --encrypt-db` once to encrypt it with the database key[/red]"
+            "encrypt-db` once to encrypt it with the database key[/red]"
         )
         console.print(kept)
         return False

@@ -231,7 +231,9 @@ def audited(
         raise
     except Exception as exc:
         detail = str(exc)[:500]
-        audit(settings, command, subject_kind, subject, outcome="error", detail=detail, db=db)
+        # refused for a missing key (wrapped by the command): nothing was read, no entry
+        with contextlib.suppress(PrivacyKeyError):
+            audit(settings, command, subject_kind, subject, outcome="error", detail=detail, db=db)
         raise
     audit(settings, command, subject_kind, subject, customer_id=info.get("customer_id"), db=db)
 

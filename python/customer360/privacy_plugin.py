@@ -52,7 +52,7 @@ class Plugin(BasePlugin):
 
     def _build_attachment(self) -> Path | None:
         for attachment in getattr(self.creds, "attach", None) or []:
-            if attachment.alias == BUILD_ALIAS:
+            if attachment.alias == BUILD_ALIAS and attachment.path != ":memory:":
                 return Path(attachment.path)
         return None
 
@@ -75,6 +75,7 @@ class Plugin(BasePlugin):
         while True:
             try:
                 conn.execute(sql)
+                conn.execute(f"use {BUILD_ALIAS}")  # unqualified names (hooks) mean the build DB
                 return
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
@@ -83,3 +84,5 @@ class Plugin(BasePlugin):
 
     def configure_cursor(self, cursor: Any) -> None:
         self._set(cursor)
+        if self._build_path is not None:
+            cursor.execute(f"use {BUILD_ALIAS}")

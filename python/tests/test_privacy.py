@@ -24,7 +24,7 @@ import pytest
 from conftest import BuiltWarehouse
 from typer.testing import CliRunner
 
-from customer360 import privacy
+from customer360 import keys, privacy
 from customer360.cli import app
 from customer360.dbt import run_dbt
 from customer360.publish import publish
@@ -140,18 +140,20 @@ def test_missing_key_is_a_clear_error_and_demo_makes_a_private_key_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(privacy.HMAC_KEY_ENV, raising=False)
-    monkeypatch.delenv(privacy.DEMO_ENV, raising=False)
-    monkeypatch.setenv(privacy.HMAC_KEY_FILE_ENV, str(tmp_path / "k" / "hmac.key"))
+    monkeypatch.delenv(privacy.HMAC_KEY_FILE_ENV, raising=False)
+    monkeypatch.setenv("C360_DEMO", "1")  # an environment variable never enables demo keys
     with pytest.raises(privacy.PrivacyKeyError, match="C360_HMAC_KEY"):
         privacy.load_hmac_key()
     assert not (tmp_path / "k" / "hmac.key").exists()
-    path = privacy.enable_demo_key()
+    used = keys.enable_demo_keys(tmp_path / "k")  # what `customer360 demo` calls
+    path = used[privacy.HMAC_KEY_FILE_ENV]
     assert path == tmp_path / "k" / "hmac.key"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     key = privacy.load_hmac_key()
     assert len(key) == 64 and privacy.load_hmac_key() == key  # stable across calls
-    monkeypatch.setenv(privacy.HMAC_KEY_ENV, "from-env")
-    assert privacy.load_hmac_key() == b"from-env"
+    strong = "from-env-" + "0123456789abcdef" * 2
+    monkeypatch.setenv(privacy.HMAC_KEY_ENV, strong)
+    assert privacy.load_hmac_key() == strong.encode()
 
 
 def test_build_without_key_fails_with_a_clear_error(
@@ -159,7 +161,7 @@ def test_build_without_key_fails_with_a_clear_error(
 ) -> None:
     """The analyst models need the key: a dbt run without one stops with the message."""
     monkeypatch.delenv(privacy.HMAC_KEY_ENV, raising=False)
-    monkeypatch.delenv(privacy.DEMO_ENV, raising=False)
+    monkeypatch.delenv(privacy.HMAC_KEY_FILE_ENV, raising=False)
     db = tmp_path / "build.duckdb"
     shutil.copyfile(demo_warehouse.db, db)
     settings = dataclasses.replace(
