@@ -63,12 +63,11 @@ def demo(
     seed: Annotated[int, typer.Option(help="Generator seed.")] = 42,
 ) -> None:
     """Generate the demo sources, build the warehouse, validate it and print a summary."""
-    from customer360.keys import enable_demo_keys
     from customer360.pipeline import run_demo
     from customer360.privacy import audited
 
     settings = Settings.from_env()
-    enable_demo_keys()  # the only place demo keys are used
+    # run_demo is the only caller of keys.enable_demo_keys (local demo keys)
     with audited(settings, "demo", "all", "*"):
         ok = run_demo(settings, people=people, seed=seed, console=console)
     raise typer.Exit(0 if ok else 1)

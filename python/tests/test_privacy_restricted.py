@@ -224,6 +224,27 @@ def _probe_user() -> tuple[int, int]:
     return pw.pw_uid, pw.pw_gid
 
 
+def _probe_python(uid: int, gid: int) -> tuple[str, dict[str, str]]:
+    """A Python 3.11 the second user can run that imports this venv's duckdb (the venv's
+    own interpreter may live under /root, closed to others)."""
+    import sysconfig
+
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/", "PYTHONPATH": sysconfig.get_paths()["purelib"]}
+    tried = []
+    for candidate in (sys.executable, os.path.realpath(sys.executable), "/usr/bin/python3.11",
+                      "/usr/local/bin/python3.11"):  # fmt: skip
+        if not os.path.exists(candidate):
+            continue
+        proc = subprocess.run(
+            [candidate, "-c", "import duckdb"], capture_output=True, text=True,
+            user=uid, group=gid, extra_groups=[], cwd="/", env=env,
+        ) if os.access(candidate, os.X_OK) else None  # fmt: skip
+        if proc is not None and proc.returncode == 0:
+            return candidate, env
+        tried.append(candidate)
+    pytest.skip(f"no Python 3.11 the second user can run with duckdb (tried {tried})")
+
+
 PROBE = r"""
 import json, os, sys
 import duckdb
@@ -267,10 +288,10 @@ def test_second_user_opens_the_published_file_and_nothing_else(restricted: Restr
                      "db.key", "access.json"):  # fmt: skip
         assert expected in names, f"{expected} not written: the test would prove nothing"
     assert any("gx" in p.parts for p in written)  # GX data docs (sample values)
+    python, env = _probe_python(uid, gid)
     proc = subprocess.run(
-        [sys.executable, "-c", PROBE, str(s.published_db), json.dumps([str(p) for p in written])],
-        capture_output=True, text=True, user=uid, group=gid, extra_groups=[],
-        cwd="/", env={"PATH": "/usr/bin:/bin", "HOME": "/"},
+        [python, "-c", PROBE, str(s.published_db), json.dumps([str(p) for p in written])],
+        capture_output=True, text=True, user=uid, group=gid, extra_groups=[], cwd="/", env=env,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
