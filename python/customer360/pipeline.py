@@ -159,6 +159,10 @@ def _run_build(
         console.print(kept)
         return False
     print_publish_result(run.published, console)
+    from customer360.rotation import remove_expired_mappings
+
+    for path in remove_expired_mappings(settings):  # a key rotation's mapping window ended
+        console.print(f"removed expired pseudonym mapping {escape(str(path))}")
     print_run_summary(settings, run, console)
     return True
 
