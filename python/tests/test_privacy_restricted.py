@@ -490,3 +490,32 @@ def test_rotate_key(restricted: Restricted) -> None:
     assert oct(mapping.stat().st_mode & 0o777) == "0o444"
     assert "rotate-key" in {e["command"] for e in r.audit_entries()}
     assert r.cli("audit", "verify").returncode == 0
+
+
+def test_expired_pseudonym_mappings_are_removed(tmp_path: Path) -> None:
+    from datetime import datetime, timedelta
+
+    from customer360.rotation import MAP_SUFFIX, remove_expired_mappings
+
+    settings = Settings.for_directory(tmp_path)
+    settings.published_db.parent.mkdir(parents=True)
+    now = datetime(2026, 12, 1, 12, 0)
+    for name, expires in (("old", now - timedelta(days=1)), ("live", now + timedelta(days=1))):
+        con = duckdb.connect(str(settings.published_db.parent / f"{name}{MAP_SUFFIX}"))
+        con.execute("create table _mapping as select ?::timestamp as expires_at", [expires])
+        con.close()
+    removed = remove_expired_mappings(settings, now=now)
+    assert [p.name for p in removed] == [f"old{MAP_SUFFIX}"]
+    assert (settings.published_db.parent / f"live{MAP_SUFFIX}").exists()
+
+
+def test_key_file_open_to_others_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = keys.ensure_key_file(tmp_path / "hmac.key")
+    monkeypatch.delenv("C360_HMAC_KEY", raising=False)
+    monkeypatch.setenv("C360_HMAC_KEY_FILE", str(path))
+    assert keys.load_hmac_key() == path.read_text().strip().encode()
+    path.chmod(0o644)
+    with pytest.raises(keys.PrivacyKeyError, match="accessible to other users"):
+        keys.load_hmac_key()
