@@ -235,10 +235,13 @@ def _probe_python(uid: int, gid: int) -> tuple[str, dict[str, str]]:
                       "/usr/local/bin/python3.11"):  # fmt: skip
         if not os.path.exists(candidate):
             continue
-        proc = subprocess.run(
-            [candidate, "-c", "import duckdb"], capture_output=True, text=True,
-            user=uid, group=gid, extra_groups=[], cwd="/", env=env,
-        ) if os.access(candidate, os.X_OK) else None  # fmt: skip
+        try:
+            proc = subprocess.run(
+                [candidate, "-c", "import duckdb"], capture_output=True, text=True,
+                user=uid, group=gid, extra_groups=[], cwd="/", env=env,
+            )  # fmt: skip
+        except OSError:  # e.g. the venv's interpreter lives under /root (0700)
+            proc = None
         if proc is not None and proc.returncode == 0:
             return candidate, env
         tried.append(candidate)
