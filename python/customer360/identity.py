@@ -297,7 +297,8 @@ def evaluate(settings: Settings, db: Path | None = None) -> Evaluation:
             key = load_db_key(ROLE_PRIVACY_OFFICER) if is_encrypted(Path(db)) else None
         except PrivacyError as exc:
             raise IdentityError(f"{db} is encrypted: {exc}") from exc
-        con.execute(attach_sql(Path(db), key, alias="w", read_only=True))
+        # as `build`: dbt's views name their catalog, and DuckDB 1.4 binds it literally
+        con.execute(attach_sql(Path(db), key, alias="build", read_only=True))
         for schema, name in (
             ("intermediate", "int_identity__records"),
             ("marts", "customer_source_map"),
@@ -305,7 +306,7 @@ def evaluate(settings: Settings, db: Path | None = None) -> Evaluation:
         ):
             n = con.execute(
                 "select count(*) from information_schema.tables "
-                "where table_catalog = 'w' and table_schema = ? and table_name = ?",
+                "where table_catalog = 'build' and table_schema = ? and table_name = ?",
                 [schema, name],
             ).fetchall()[0][0]
             if not n:
@@ -324,9 +325,9 @@ def evaluate(settings: Settings, db: Path | None = None) -> Evaluation:
                 r.source_table,
                 coalesce(m.customer_id, 'anonymous:' || a.anonymous_key) as cluster,
                 t.person_id
-            from w.intermediate.int_identity__records as r
-            left join w.marts.customer_source_map as m on r.record_id = m.record_id
-            left join w.marts.identity_anonymous_records as a on r.record_id = a.record_id
+            from build.intermediate.int_identity__records as r
+            left join build.marts.customer_source_map as m on r.record_id = m.record_id
+            left join build.marts.identity_anonymous_records as a on r.record_id = a.record_id
             left join truth as t
                 on r.source_system = t.source_system
                 and r.source_table = t.source_table
