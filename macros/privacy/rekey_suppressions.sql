@@ -80,5 +80,7 @@
     {%- set counts = run_query(
         "select count(*) filter (where value_hmac in (select new_hmac from c360_rekey_map)), count(*) from " ~ relation
     ).rows[0] -%}
+    {#- run-operation does not commit on its own -#}
+    {% do run_query("commit") %}
     {{ log('rekey_suppressions: {"rekeyed": ' ~ counts[0] ~ ', "unmatched": ' ~ (counts[1] - counts[0]) ~ ', "total": ' ~ counts[1] ~ '}', info=true) }}
 {% endmacro %}
