@@ -326,11 +326,9 @@ def test_every_cli_path_that_reads_personal_data_is_logged(restricted: Restricte
     plain = r.root / "plain" / "build.duckdb"
     plain.parent.mkdir()
     duckdb.connect(str(plain)).execute("create table t as select 1 as x").close()
-    cid = (
-        connect_build_with(r)
-        .execute("select customer_id from marts.dim_customer order by 1 limit 1")
-        .fetchone()[0]
-    )
+    con = connect_build_with(r)
+    cid = con.execute("select customer_id from marts.dim_customer order by 1 limit 1").fetchone()[0]
+    con.close()  # a reader here would block the writers below (erase, reset-ids)
     runs = {
         "summary": (["summary"], {}),
         "explain": (["explain", cid], {}),
