@@ -51,6 +51,12 @@ HEADER = (
 )
 
 
+def sql_type(contract_type: str) -> str:
+    """The contract's (DuckDB) type as a type name both DuckDB and Spark accept: Spark 4
+    rejects `varchar` without a length, `string` is VARCHAR to DuckDB."""
+    return "string" if contract_type.upper() == "VARCHAR" else contract_type.lower()
+
+
 def _q(text: str) -> str:
     """A YAML double-quoted scalar."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -101,7 +107,7 @@ def render_table(t: RawTable) -> list[str]:
         out += [
             f"          - name: {c.name}",
             f"            description: {_q(c.description)}",
-            f"            data_type: {c.type.lower()}",
+            f"            data_type: {sql_type(c.type)}",
             "            config:",
             f"              meta: {{required: {str(c.required).lower()}}}",
         ]

@@ -9,7 +9,7 @@
 {%- endmacro %}
 
 {% macro spark__identity_regex_matches(expression, pattern) -%}
-    {{ expression }} rlike '{{ pattern }}'
+    {{ expression }} rlike '{{ spark_string_literal_body(pattern) }}'
 {%- endmacro %}
 
 {#- Every value is a customer ID in the configured format (var identity_id_format). -#}

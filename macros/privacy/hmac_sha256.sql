@@ -18,6 +18,18 @@
     end
 {%- endmacro %}
 
+{#- Spark: the pads are the session variables c360_hmac_ipad / c360_hmac_opad, declared by
+    customer360.spark_dbt (local Spark) or a Databricks on-run-start hook reading a secret
+    scope (docs/architecture.md); sha2 returns lowercase hex, as DuckDB's sha256 does. -#}
+{% macro spark__hmac_sha256(expr) -%}
+    case
+        when system.session.c360_hmac_ipad is null
+            then raise_error('customer360: no HMAC key. Set C360_HMAC_KEY (a secret kept out of git) or run the demo (C360_DEMO=1 makes a local key file); see docs/privacy.md')
+        when ({{ expr }}) is not null
+            then sha2(concat(system.session.c360_hmac_opad, unhex(sha2(concat(system.session.c360_hmac_ipad, encode(cast({{ expr }} as string), 'UTF-8')), 256))), 256)
+    end
+{%- endmacro %}
+
 {% macro default__hmac_sha256(expr) -%}
     {{ exceptions.raise_compiler_error("hmac_sha256 is implemented for DuckDB only (customer360.privacy_plugin); add a dispatch implementation for " ~ target.type) }}
 {%- endmacro %}

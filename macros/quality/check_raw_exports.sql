@@ -55,6 +55,51 @@
     select 1 as raw_exports_checked
 {%- endmacro %}
 
+{#- Spark: every source table of the contract (the generated _<system>__sources.yml) is
+    registered as an external table <system>.<table> over its file (Parquet, or CSV with a
+    header and every column a string, as DuckDB reads it), then its columns are compared
+    with the contract as on DuckDB. A missing file fails at registration with Spark's
+    message naming the path. Registration is needed for the build, so it runs even with
+    check_raw_exports: false (only the column check is skipped). -#}
+{% macro spark__check_raw_exports() -%}
+    {%- if execute -%}
+        {%- set raw_path = var('raw_path') -%}
+        {%- set fmt = var('raw_format') -%}
+        {%- set errors = [] -%}
+        {%- set sources = graph.sources.values() | selectattr('package_name', 'equalto', project_name) | list -%}
+        {%- for node in sources | sort(attribute='unique_id') -%}
+            {%- set path = raw_path ~ '/' ~ node.source_name ~ '/' ~ node.name ~ '.' ~ fmt -%}
+            {%- set table = node.schema ~ '.' ~ node.identifier -%}
+            {%- do run_query('create schema if not exists ' ~ node.schema) -%}
+            {%- do run_query('drop table if exists ' ~ table) -%}
+            {%- if fmt == 'csv' -%}
+                {%- do run_query("create table " ~ table ~ " using csv options (path '" ~ path ~ "', header 'true', inferSchema 'false', multiLine 'true', escape '\"', mode 'FAILFAST')") -%}
+            {%- else -%}
+                {%- do run_query("create table " ~ table ~ " using parquet options (path '" ~ path ~ "')") -%}
+            {%- endif -%}
+            {%- if var('check_raw_exports', true) -%}
+                {%- set actual = adapter.get_columns_in_relation(api.Relation.create(schema=node.schema, identifier=node.identifier)) | map(attribute='name') | map('lower') | list -%}
+                {%- set declared = node.columns.keys() | map('lower') | list -%}
+                {%- set expected = raw_export_contract(node) -%}
+                {%- for column in node.columns.values() -%}
+                    {%- if column.name | lower not in actual -%}
+                        {%- set kind = 'required' if raw_column_is_required(column) else 'optional' -%}
+                        {%- do errors.append(node.source_name ~ '.' ~ node.name ~ ": " ~ kind ~ " column '" ~ column.name ~ "' is missing in " ~ path ~ " (columns in file: " ~ (actual | join(', ')) ~ "); expected contract: " ~ expected) -%}
+                    {%- endif -%}
+                {%- endfor -%}
+                {%- for name in actual if name not in declared -%}
+                    {%- do exceptions.warn("customer360: " ~ node.source_name ~ '.' ~ node.name ~ ": extra column '" ~ name ~ "' in " ~ path ~ " is not in the contract; ignored") -%}
+                {%- endfor -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if errors -%}
+            {%- do exceptions.raise_compiler_error("raw exports break the contract (run `customer360 check-raw` for details):\n  - " ~ (errors | join("\n  - "))) -%}
+        {%- endif -%}
+        {%- do log("customer360: " ~ (sources | length) ~ " raw exports registered as Spark tables" ~ (" and match the contract" if var('check_raw_exports', true) else "") ~ " (" ~ fmt ~ ", " ~ raw_path ~ ")", info=true) -%}
+    {%- endif -%}
+    select 1 as raw_exports_checked
+{%- endmacro %}
+
 {#- true when the file exists (DuckDB glob of the exact path) -#}
 {% macro raw_file_exists(path) -%}
     {%- set result = run_query("select count(*) from glob('" ~ path ~ "')") -%}

@@ -17,6 +17,13 @@ Output: one row per node (is_cut_link false: node_sig, component_num) plus one r
 cut link (is_cut_link true: node_sig, identifier_sig, cut_reason). The result is checked
 before it is returned: every kept edge joins two nodes of the same component, or the
 model fails; nothing partial is ever written.
+
+On Spark (Databricks, or customer360.spark_dbt locally) the same model computes the
+components with large-star/small-star in Spark SQL across the executors instead
+(customer360.connected_components: O(log n) rounds, fails loudly if it does not
+converge); only the components with a unique-namespace conflict are collected to the
+driver for the same constrained union-find. Same output columns, signatures signed
+64-bit there (xxhash64).
 """
 
 from __future__ import annotations
@@ -25,6 +32,9 @@ import numpy as np
 import pyarrow as pa
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
+
+from customer360 import frames
+from customer360.connected_components import identity_components_spark
 
 
 def _constrained_union_find(
@@ -93,6 +103,15 @@ def _fail_on_repeated_keys(sorted_keys: np.ndarray, model_name: str, column: str
 
 def model(dbt, session):
     dbt.config(materialized="table")
+    if frames.is_spark(session):
+        return identity_components_spark(
+            session,
+            dbt.ref("int_identity__nodes"),
+            dbt.ref("int_identity__identifier_guards"),
+            dbt.ref("int_identity__edges"),
+            _constrained_union_find,
+            schema=dbt.this.schema,
+        )
 
     # vertices: every node (sorted by node_sig) and every identifier of the guards table
     # (sorted by identifier_sig, usable or not: excluded ones simply carry no edge); the

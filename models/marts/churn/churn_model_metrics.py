@@ -19,7 +19,7 @@ from __future__ import annotations
 import pandas as pd
 import pyarrow as pa
 
-from customer360 import churn, mart_inputs
+from customer360 import churn, frames, mart_inputs
 
 SCHEMA = pa.schema(
     [
@@ -37,6 +37,7 @@ SCHEMA = pa.schema(
 
 def model(dbt, session):
     dbt.config(materialized="table")
+    dbt = frames.portable(dbt, session)  # DuckDB relations or Spark DataFrames alike
     as_of = mart_inputs.as_of_day(
         dbt.config.get("clv_churn_as_of_date"), dbt.ref("fct_touchpoints"), "churn_model_metrics"
     )
@@ -97,4 +98,6 @@ def model(dbt, session):
     out["test_cutoff_date"] = test_cutoff.date()
     out["label_window_end_date"] = (test_cutoff + window).date()
     out["churn_window_days"] = window_days
-    return pa.Table.from_pandas(out[SCHEMA.names], schema=SCHEMA, preserve_index=False)
+    return frames.output(
+        session, pa.Table.from_pandas(out[SCHEMA.names], schema=SCHEMA, preserve_index=False)
+    )

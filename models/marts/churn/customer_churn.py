@@ -18,7 +18,7 @@ from __future__ import annotations
 import pandas as pd
 import pyarrow as pa
 
-from customer360 import churn, mart_inputs
+from customer360 import churn, frames, mart_inputs
 
 SCHEMA = pa.schema(
     [
@@ -58,6 +58,7 @@ def _check(out: pd.DataFrame) -> None:
 
 def model(dbt, session):
     dbt.config(materialized="table")
+    dbt = frames.portable(dbt, session)  # DuckDB relations or Spark DataFrames alike
     as_of = mart_inputs.as_of_day(
         dbt.config.get("clv_churn_as_of_date"), dbt.ref("fct_touchpoints"), "customer_churn"
     )
@@ -87,4 +88,6 @@ def model(dbt, session):
     out["rfm_score"] = out["rfm_score"].astype("string")
     out["rfm_segment"] = out["rfm_segment"].astype("string")
     _check(out)
-    return pa.Table.from_pandas(out[SCHEMA.names], schema=SCHEMA, preserve_index=False)
+    return frames.output(
+        session, pa.Table.from_pandas(out[SCHEMA.names], schema=SCHEMA, preserve_index=False)
+    )

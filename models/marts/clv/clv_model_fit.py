@@ -24,7 +24,7 @@ from dataclasses import asdict
 import pandas as pd
 import pyarrow as pa
 
-from customer360 import clv, mart_inputs
+from customer360 import clv, frames, mart_inputs
 
 SCHEMA = pa.schema(
     [
@@ -61,6 +61,7 @@ def _fit_rows(fit: clv.FitResult, fit_name: str) -> list[dict]:
 
 def model(dbt, session):
     dbt.config(materialized="table")
+    dbt = frames.portable(dbt, session)  # DuckDB relations or Spark DataFrames alike
     as_of = mart_inputs.as_of_day(
         dbt.config.get("clv_churn_as_of_date"), dbt.ref("fct_touchpoints"), "clv_model_fit"
     )
@@ -140,4 +141,4 @@ def model(dbt, session):
     out["frequency_bucket"] = out["frequency_bucket"].astype("Int64")
     for col in ("calibration_end_date", "observation_end_date"):
         out[col] = pd.to_datetime(out[col]).dt.date
-    return pa.Table.from_pandas(out, schema=SCHEMA, preserve_index=False)
+    return frames.output(session, pa.Table.from_pandas(out, schema=SCHEMA, preserve_index=False))

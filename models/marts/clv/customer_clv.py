@@ -17,7 +17,7 @@ from __future__ import annotations
 import pandas as pd
 import pyarrow as pa
 
-from customer360 import clv, mart_inputs
+from customer360 import clv, frames, mart_inputs
 
 SCHEMA = pa.schema(
     [
@@ -75,6 +75,7 @@ def _check(out: pd.DataFrame) -> None:
 
 def model(dbt, session):
     dbt.config(materialized="table")
+    dbt = frames.portable(dbt, session)  # DuckDB relations or Spark DataFrames alike
     as_of = mart_inputs.as_of_day(
         dbt.config.get("clv_churn_as_of_date"), dbt.ref("fct_touchpoints"), "customer_clv"
     )
@@ -157,4 +158,6 @@ def model(dbt, session):
     _check(out)
     for col in ("as_of_date", "first_purchase_date", "last_purchase_date"):
         out[col] = pd.to_datetime(out[col]).dt.date
-    return pa.Table.from_pandas(out[SCHEMA.names], schema=SCHEMA, preserve_index=False)
+    return frames.output(
+        session, pa.Table.from_pandas(out[SCHEMA.names], schema=SCHEMA, preserve_index=False)
+    )

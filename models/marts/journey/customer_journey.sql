@@ -153,7 +153,7 @@ touch_mix as (
 channels_used as (
     select
         customer_id,
-        {{ dbt.listagg('channel', "','", 'order by channel') }} as channels_used
+        {{ ordered_string_agg('channel', "','", 'channel') }} as channels_used
     from (
         select distinct
             customer_id,

@@ -91,9 +91,9 @@ with_last_decision as (
 
     select
         *,
-        last_value(
-            case when consent_event_type <> 'opt_in' then consent_event_type end ignore nulls
-        ) over (
+        {{ last_value_ignore_nulls(
+            "case when consent_event_type <> 'opt_in' then consent_event_type end"
+        ) }} over (
             partition by customer_id, purpose
             order by occurred_at, event_order, source_table, source_record_key
             rows between unbounded preceding and current row

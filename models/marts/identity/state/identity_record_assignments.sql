@@ -1,11 +1,11 @@
 {#- Persistent: the customer ID every known record had at the end of the last build; the
     next build compares its clusters with it. Survives --full-refresh (full_refresh:
-    false); replaced as a whole in one delete+insert per build. -#}
+    false); replaced as a whole in one delete+insert per build (Spark: insert_overwrite). -#}
 {{ config(
     materialized='incremental',
     schema='identity_state',
     full_refresh=false,
-    incremental_strategy='delete+insert',
+    incremental_strategy=state_replace_strategy(),
     unique_key='state_scope',
     on_schema_change='fail',
 ) }}

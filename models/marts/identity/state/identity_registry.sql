@@ -1,11 +1,11 @@
 {#- Persistent: every customer ID ever minted, with status and the ID it resolves to.
     Survives --full-refresh (full_refresh: false); replaced as a whole in one
-    delete+insert per build. Reset only with `customer360 reset-ids --yes`. -#}
+    delete+insert per build (Spark: insert_overwrite). Reset only with `customer360 reset-ids --yes`. -#}
 {{ config(
     materialized='incremental',
     schema='identity_state',
     full_refresh=false,
-    incremental_strategy='delete+insert',
+    incremental_strategy=state_replace_strategy(),
     unique_key='state_scope',
     on_schema_change='fail',
 ) }}

@@ -1,0 +1,40 @@
+{#-
+    Seeds on Spark. dbt-spark 1.11 binds seed values by pasting them between quotes
+    without escaping (a quote in a value, e.g. "the store's own cards", breaks the
+    insert; an empty cell becomes the text 'None'). This override of dbt-spark's
+    spark__load_csv_rows writes each value as an escaped Spark literal instead
+    (null for an empty cell), casting to the column's type as dbt-spark does.
+-#}
+{% macro spark__load_csv_rows(model, agate_table) %}
+    {%- set batch_size = get_batch_size() -%}
+    {%- set column_override = model['config'].get('column_types', {}) -%}
+    {%- set statements = [] -%}
+    {%- for chunk in agate_table.rows | batch(batch_size) -%}
+        {%- set sql -%}
+            insert into {{ this.render() }} values
+            {% for row in chunk -%}
+                ({%- for col_name in agate_table.column_names -%}
+                    {%- set inferred_type = adapter.convert_type(agate_table, loop.index0) -%}
+                    {%- set type = column_override.get(col_name, inferred_type) -%}
+                    {%- set value = row[loop.index0] -%}
+                    cast({{ spark_seed_literal(value) }} as {{ type }})
+                    {%- if not loop.last %}, {% endif -%}
+                {%- endfor -%})
+                {%- if not loop.last %},{% endif %}
+            {% endfor %}
+        {%- endset -%}
+        {%- do adapter.add_query(sql, abridge_sql_log=True) -%}
+        {%- if loop.index0 == 0 %}{% do statements.append(sql) %}{% endif -%}
+    {%- endfor -%}
+    {{ return(statements[0] if statements else '') }}
+{% endmacro %}
+
+{#- one seed cell as a Spark SQL literal -#}
+{% macro spark_seed_literal(value) -%}
+    {%- if value is none -%}null
+    {%- elif value is sameas true -%}true
+    {%- elif value is sameas false -%}false
+    {%- elif value is number -%}{{ value }}
+    {%- else -%}'{{ (value | string) | replace('\\', '\\\\') | replace("'", "\\'") }}'
+    {%- endif -%}
+{%- endmacro %}
