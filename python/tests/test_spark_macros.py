@@ -31,7 +31,7 @@ pytestmark = pytest.mark.skipif(
 Show = Callable[[str], list[tuple]]
 
 
-def _show_runner(target: str) -> Show:
+def _show_runner(target: str, target_path: Path) -> Show:
     from customer360 import spark_dbt
 
     spark_dbt.install()
@@ -41,7 +41,9 @@ def _show_runner(target: str) -> Show:
 
     def show(sql: str) -> list[tuple]:
         result = runner.invoke(
+            # one target path per engine keeps dbt's partial parsing between calls
             ["show", "--inline", sql, "--limit", "-1", "--target", target, "--quiet"]
+            + ["--target-path", str(target_path)]
         )
         if not result.success:
             raise AssertionError(f"dbt show on {target} failed: {result.exception}\n{sql}")
@@ -61,14 +63,16 @@ def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Show
             "C360_BUILD_DB": ":memory:",
             "DBT_PROFILES_DIR": str(PROJECT_DIR),
             "DBT_PROJECT_DIR": str(PROJECT_DIR),
-            "DBT_TARGET_PATH": str(root / "target"),
             "DBT_LOG_PATH": str(root / "logs"),
         }
     )
     cwd = os.getcwd()
     os.chdir(PROJECT_DIR)
     try:
-        yield {"spark": _show_runner("spark"), "duckdb": _show_runner("dev")}
+        yield {
+            "spark": _show_runner("spark", root / "target_spark"),
+            "duckdb": _show_runner("dev", root / "target_duckdb"),
+        }
     finally:
         os.chdir(cwd)
         os.environ.clear()
@@ -212,6 +216,6 @@ def test_state_tables_replace_per_engine(engines: dict[str, Show]) -> None:
 
 
 def test_spark_target_writes_under_its_warehouse_dir(engines: dict[str, Show]) -> None:
-    rows = engines["spark"]("select '{{ target.type }}' as t, '{{ target.method }}' as m")
-    assert rows == [("spark", "session")]
+    rows = engines["spark"]("select '{{ target.type }}' as t, '{{ target.name }}' as n")
+    assert rows == [("spark", "spark")]
     assert Path(os.environ["C360_SPARK_WAREHOUSE"]).exists()
