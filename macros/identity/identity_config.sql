@@ -1,7 +1,81 @@
-{#- Accessors for the identity declaration in dbt_project.yml (vars identity_*). -#}
+{#- Accessors for the identity declaration: identifier types and settings are project vars
+    (dbt_project.yml, identity_*); what each source holds is declared beside its staging
+    model, as `config.meta.identity` in the staging folder's _<system>__models.yml. -#}
 
+{#- The identity sources, in the order of var identity_source_models (position =
+    source_index), each a dict: model, source_system, source_table (from the name
+    stg_<system>__<table> unless declared), key, observed_at, person_record (default
+    false), people_keys ({kind: column}, default {}), names ([first, last] or none),
+    identifiers ({identifier type: column}). Read from the graph when dbt executes; while
+    it parses (YAML not read yet) every listed model is returned with every feature
+    switched on, so that each ref() a model could need is recorded. -#}
 {% macro identity_sources() -%}
-    {{ return(var('identity_sources')) }}
+    {%- set names = var('identity_source_models') -%}
+    {%- set sources = [] -%}
+    {%- if not execute or graph.get('nodes') is none -%}
+        {#- parsing, or a unit test (whose graph holds no nodes) -#}
+        {%- for name in names -%}
+            {%- set parts = name[4:].split('__') if name.startswith('stg_') else [name, name] -%}
+            {%- do sources.append({
+                'model': name, 'source_system': parts[0], 'source_table': parts[-1],
+                'key': 'null', 'observed_at': 'null', 'person_record': true,
+                'people_keys': {}, 'names': ['null', 'null'], 'identifiers': {},
+            }) -%}
+        {%- endfor -%}
+        {{ return(sources) }}
+    {%- endif -%}
+    {%- set declared = {} -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model' -%}
+        {%- set meta = {} -%}
+        {%- do meta.update(node.meta or {}) -%}
+        {%- do meta.update(node.config.get('meta') or {}) -%}
+        {%- if meta.get('identity') is not none -%}
+            {%- do declared.update({node.name: meta['identity']}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for name in declared if name not in names -%}
+        {{ exceptions.raise_compiler_error(
+            name ~ " declares config.meta.identity but is not in var identity_source_models "
+            ~ "(dbt_project.yml): add it there so that the identity models depend on it") }}
+    {%- endfor -%}
+    {%- set types = identity_identifier_types() -%}
+    {%- for name in names -%}
+        {%- if name not in declared -%}
+            {{ exceptions.raise_compiler_error(
+                "var identity_source_models lists " ~ name ~ ", but its YAML has no "
+                ~ "config.meta.identity (key, observed_at, identifiers, ...)") }}
+        {%- endif -%}
+        {%- set d = declared[name] -%}
+        {%- for required in ['key', 'observed_at', 'identifiers'] if not d.get(required) -%}
+            {{ exceptions.raise_compiler_error(
+                name ~ ": config.meta.identity." ~ required ~ " is missing or empty") }}
+        {%- endfor -%}
+        {%- for t in d['identifiers'] if t not in types -%}
+            {{ exceptions.raise_compiler_error(
+                name ~ ": config.meta.identity.identifiers names identifier type '" ~ t
+                ~ "', which var identity_identifier_types does not declare") }}
+        {%- endfor -%}
+        {%- set kinds = var('identity_people_key_kinds') -%}
+        {%- for kind in (d.get('people_keys') or {}).keys() | list + (['name'] if d.get('names') else [])
+            if kind not in kinds -%}
+            {{ exceptions.raise_compiler_error(
+                name ~ ": config.meta.identity uses people-key kind '" ~ kind
+                ~ "', which var identity_people_key_kinds does not declare") }}
+        {%- endfor -%}
+        {%- set parts = name[4:].split('__') if name.startswith('stg_') else [name, name] -%}
+        {%- do sources.append({
+            'model': name,
+            'source_system': d.get('source_system', parts[0]),
+            'source_table': d.get('source_table', parts[-1]),
+            'key': d['key'],
+            'observed_at': d['observed_at'],
+            'person_record': d.get('person_record', false),
+            'people_keys': d.get('people_keys') or {},
+            'names': d.get('names'),
+            'identifiers': d['identifiers'],
+        }) -%}
+    {%- endfor -%}
+    {{ return(sources) }}
 {%- endmacro %}
 
 {% macro identity_identifier_types() -%}

@@ -10,16 +10,11 @@
     {{ return(identity_identifier_types().keys() | list) }}
 {%- endmacro %}
 
-{#- People-key kinds used by any source (its people_keys, plus `name` for names). -#}
+{#- People-key kinds (var identity_people_key_kinds, in declaration order): project-wide,
+    like the identifier types; identity_sources() checks every source's people_keys (and
+    `name`, for sources with names) against them. -#}
 {% macro identity_people_kinds() -%}
-    {%- set kinds = [] -%}
-    {%- for s in identity_sources() -%}
-        {%- for kind in s.people_keys -%}
-            {%- if kind not in kinds %}{% do kinds.append(kind) %}{% endif -%}
-        {%- endfor -%}
-        {%- if s.names and 'name' not in kinds %}{% do kinds.append('name') %}{% endif -%}
-    {%- endfor -%}
-    {{ return(kinds) }}
+    {{ return(var('identity_people_key_kinds') | list) }}
 {%- endmacro %}
 
 {#- The signature columns of a node, in a fixed order: node_key (the record key for
@@ -42,7 +37,7 @@
     {{ return(columns) }}
 {%- endmacro %}
 
-{#- One row per record of source `s` (position `index` in var identity_sources):
+{#- One row per record of source `s` (position `index` in var identity_source_models):
     source_index, record_key, observed_at and the signature columns. Identifier values
     are trimmed staged values; blanks count as absent (as in int_identity__identifiers). -#}
 {% macro identity_source_records(s, index) -%}

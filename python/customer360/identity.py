@@ -8,7 +8,9 @@ docs/identity.md). This module reads what a build produced:
 * :func:`evaluate` - pairwise precision and recall of the clustering against the
   generator's ground truth (``<data_dir>/truth/records.parquet``), counted through the
   cluster x person contingency table, never by materialising pairs;
-* :func:`reset_ids` - drop the persistent ID registry (explicit, irreversible).
+* :func:`reset_ids` - drop the persistent ID registry (explicit, irreversible);
+* :func:`identity_sources` - the identity declaration of every source, read where it is
+  declared (``config.meta.identity`` beside each staging model), as the dbt macro does.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -41,6 +44,51 @@ PERSON_TABLES = ("customers", "contacts", "members", "users", "subscribers")
 
 class IdentityError(RuntimeError):
     """A clear, user-facing identity error (unknown customer, missing build, ...)."""
+
+
+def identity_sources(project_dir: Path) -> list[dict[str, Any]]:
+    """The identity sources in the order of var ``identity_source_models``, each with
+    model, source_system, source_table, key, observed_at, person_record, people_keys,
+    names and identifiers: the same list macros/identity/identity_config.sql builds from
+    the dbt graph, read here from the YAML that declares it (no dbt parse needed)."""
+    import yaml
+
+    project = yaml.safe_load((project_dir / "dbt_project.yml").read_text()) or {}
+    names = list(project.get("vars", {}).get("identity_source_models") or [])
+    declared: dict[str, dict[str, Any]] = {}
+    for path in sorted((project_dir / "models").rglob("_*__models.yml")):
+        for model in (yaml.safe_load(path.read_text()) or {}).get("models") or []:
+            meta = {**(model.get("meta") or {}), **((model.get("config") or {}).get("meta") or {})}
+            if meta.get("identity") is not None:
+                declared[model["name"]] = meta["identity"]
+    unlisted = sorted(set(declared) - set(names))
+    if unlisted:
+        raise IdentityError(
+            f"{', '.join(unlisted)} declare config.meta.identity but are not in var "
+            "identity_source_models (dbt_project.yml)"
+        )
+    sources = []
+    for name in names:
+        if name not in declared:
+            raise IdentityError(
+                f"var identity_source_models lists {name}, but its YAML has no config.meta.identity"
+            )
+        d = declared[name]
+        system, _, table = name.removeprefix("stg_").partition("__")
+        sources.append(
+            {
+                "model": name,
+                "source_system": d.get("source_system", system),
+                "source_table": d.get("source_table", table),
+                "key": d["key"],
+                "observed_at": d["observed_at"],
+                "person_record": bool(d.get("person_record", False)),
+                "people_keys": dict(d.get("people_keys") or {}),
+                "names": d.get("names"),
+                "identifiers": dict(d["identifiers"]),
+            }
+        )
+    return sources
 
 
 def _connect(db: Path) -> duckdb.DuckDBPyConnection:

@@ -368,10 +368,9 @@ def find_subject(
 
 
 def _identity_sources(settings: Settings) -> list[dict[str, Any]]:
-    import yaml
+    from customer360.identity import identity_sources  # declared beside each staging model
 
-    project = yaml.safe_load((settings.project_dir / "dbt_project.yml").read_text())
-    return list(project["vars"]["identity_sources"])
+    return identity_sources(settings.project_dir)
 
 
 def _jsonable(value: Any) -> Any:

@@ -2,9 +2,10 @@
 
 The key never appears in SQL, compiled files or logs: the plugin derives the two HMAC pad
 blocks from the key and sets them as DuckDB session variables (``c360_hmac_ipad``,
-``c360_hmac_opad``) on each connection and cursor. The macro ``hmac_sha256`` (macros/privacy)
-computes HMAC-SHA256 from them with DuckDB's native ``sha256``; when no key is configured the
-variables stay unset and the macro raises a clear error the moment a model needs it.
+``c360_hmac_opad``) on each connection and cursor. The macro ``hmac_sha256``
+(macros/pseudonymisation) computes HMAC-SHA256 from them with DuckDB's native ``sha256``;
+when no key is configured the variables stay unset and the macro raises a clear error the
+moment a model needs it.
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ from customer360.settings import Settings
 
 PEOPLE = 2_000
 SEED = 7
-UPSTREAM = ["--select", "+models/marts/identity"]
+UPSTREAM = ["--select", "+models/marts/identity", "+models/identity_state"]
 
 
 def record_id(system: str, table: str, key: str) -> str:
@@ -643,7 +643,9 @@ def test_hash_collision_stops_the_clustering():
     signatures sharing one) must fail the clustering model instead of gluing them."""
     import importlib.util
 
-    path = Path(__file__).parents[2] / "models/intermediate/identity/int_identity__components.py"
+    path = (
+        Path(__file__).parents[2] / "models/intermediate/identity/graph/int_identity__components.py"
+    )
     spec = importlib.util.spec_from_file_location("int_identity__components", path)
     assert spec is not None and spec.loader is not None
     components = importlib.util.module_from_spec(spec)

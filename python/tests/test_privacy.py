@@ -490,8 +490,8 @@ def erased_build(tmp_path_factory: pytest.TempPathFactory) -> ErasureScenario:
         [
             "test",
             "--select",
-            "path:models/staging path:models/privacy path:models/marts/privacy "
-            "path:models/marts/identity path:tests/privacy",
+            "path:models/staging path:models/audit path:models/marts/consent "
+            "path:models/marts/identity path:models/identity_state path:tests/privacy",
         ],
         s,
     )

@@ -7,24 +7,12 @@ app_events as (
     select * from {{ ref('stg_app__events') }}
 ),
 
-customer_source_map as (
-    select * from {{ ref('customer_source_map') }}
-),
-
 app_logins_to_customers as (
-    select
-        record_key as app_login_id,
-        customer_id
-    from customer_source_map
-    where source_system = 'app' and source_table = 'users'
+    {{ customer_of_records('app', 'users', key_as='app_login_id') }}
 ),
 
 devices_to_customers as (
-    select
-        record_key as device_id,
-        customer_id
-    from customer_source_map
-    where source_system = 'app' and source_table = 'devices'
+    {{ customer_of_records('app', 'devices', key_as='device_id') }}
 ),
 
 final as (

@@ -16,16 +16,8 @@ web_events as (
     select * from {{ ref('stg_web__events') }}
 ),
 
-customer_source_map as (
-    select * from {{ ref('customer_source_map') }}
-),
-
 web_events_to_customers as (
-    select
-        record_key as web_event_id,
-        customer_id
-    from customer_source_map
-    where source_system = 'web' and source_table = 'events'
+    {{ customer_of_records('web', 'events', key_as='web_event_id') }}
 ),
 
 events_with_login_customer as (

@@ -7,6 +7,14 @@
       at_risk           last purchase >= var('lifecycle_at_risk_after_days') (90) days ago
       first_time_buyer  exactly one purchase, more recent than that
       repeat            two or more purchases, the last more recent than that -#}
+{#- the sign-up of each account-like source, attached to its customer: (system, table,
+    import CTE, record key, sign-up time) -#}
+{%- set signup_sources = [
+    ('shop', 'customers', 'shop_accounts', 'shop_customer_id', 'created_at'),
+    ('app', 'users', 'app_accounts', 'app_login_id', 'created_at'),
+    ('newsletter', 'subscribers', 'newsletter_subscriptions', 'subscriber_id', 'opted_in_at'),
+    ('loyalty', 'members', 'loyalty_memberships', 'loyalty_number', 'enrolled_at'),
+] %}
 with
 
 customers as (
@@ -25,10 +33,6 @@ sessions as (
     select * from {{ ref('fct_sessions') }}
 ),
 
-customer_source_map as (
-    select * from {{ ref('customer_source_map') }}
-),
-
 shop_accounts as (
     select * from {{ ref('stg_shop__customers') }}
 ),
@@ -45,6 +49,12 @@ loyalty_memberships as (
     select * from {{ ref('stg_loyalty__members') }}
 ),
 
+{% for system, table, accounts, key, signed_up_at in signup_sources -%}
+{{ accounts }}_customers as (
+    {{ customer_of_records(system, table, key_as=key) }}
+),
+
+{% endfor -%}
 as_of as (
     {% if var('journey_as_of_date') %}
         select
@@ -57,45 +67,17 @@ as_of as (
 ),
 
 signups as (
+    {% for system, table, accounts, key, signed_up_at in signup_sources -%}
     select
-        customer_source_map.customer_id,
-        'shop' as signup_system,
-        shop_accounts.created_at as signed_up_at
-    from shop_accounts
-    inner join customer_source_map
-        on customer_source_map.source_system = 'shop'
-        and customer_source_map.source_table = 'customers'
-        and shop_accounts.shop_customer_id = customer_source_map.record_key
-    union all
-    select
-        customer_source_map.customer_id,
-        'app' as signup_system,
-        app_accounts.created_at as signed_up_at
-    from app_accounts
-    inner join customer_source_map
-        on customer_source_map.source_system = 'app'
-        and customer_source_map.source_table = 'users'
-        and app_accounts.app_login_id = customer_source_map.record_key
-    union all
-    select
-        customer_source_map.customer_id,
-        'newsletter' as signup_system,
-        newsletter_subscriptions.opted_in_at as signed_up_at
-    from newsletter_subscriptions
-    inner join customer_source_map
-        on customer_source_map.source_system = 'newsletter'
-        and customer_source_map.source_table = 'subscribers'
-        and newsletter_subscriptions.subscriber_id = customer_source_map.record_key
-    union all
-    select
-        customer_source_map.customer_id,
-        'loyalty' as signup_system,
-        loyalty_memberships.enrolled_at as signed_up_at
-    from loyalty_memberships
-    inner join customer_source_map
-        on customer_source_map.source_system = 'loyalty'
-        and customer_source_map.source_table = 'members'
-        and loyalty_memberships.loyalty_number = customer_source_map.record_key
+        {{ accounts }}_customers.customer_id,
+        '{{ system }}' as signup_system,
+        {{ accounts }}.{{ signed_up_at }} as signed_up_at
+    from {{ accounts }}
+    inner join {{ accounts }}_customers
+        on {{ accounts }}.{{ key }} = {{ accounts }}_customers.{{ key }}
+    {% if not loop.last %}union all
+    {% endif -%}
+    {% endfor %}
 ),
 
 first_signups as (

@@ -19,24 +19,12 @@ orders as (
     select * from {{ ref('fct_orders') }}
 ),
 
-customer_source_map as (
-    select * from {{ ref('customer_source_map') }}
-),
-
 subscribers_to_customers as (
-    select
-        record_key as subscriber_id,
-        customer_id
-    from customer_source_map
-    where source_system = 'newsletter' and source_table = 'subscribers'
+    {{ customer_of_records('newsletter', 'subscribers', key_as='subscriber_id') }}
 ),
 
 tickets_to_customers as (
-    select
-        record_key as ticket_id,
-        customer_id
-    from customer_source_map
-    where source_system = 'support' and source_table = 'tickets'
+    {{ customer_of_records('support', 'tickets', key_as='ticket_id') }}
 ),
 
 digital_touchpoints as (

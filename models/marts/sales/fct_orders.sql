@@ -17,24 +17,12 @@ pos_transactions as (
     select * from {{ ref('stg_loyalty__pos_transactions') }}
 ),
 
-customer_source_map as (
-    select * from {{ ref('customer_source_map') }}
-),
-
 order_customers as (
-    select
-        record_key as order_id,
-        customer_id
-    from customer_source_map
-    where source_system = 'shop' and source_table = 'orders'
+    {{ customer_of_records('shop', 'orders', key_as='order_id') }}
 ),
 
 pos_customers as (
-    select
-        record_key as pos_transaction_id,
-        customer_id
-    from customer_source_map
-    where source_system = 'loyalty' and source_table = 'pos_transactions'
+    {{ customer_of_records('loyalty', 'pos_transactions', key_as='pos_transaction_id') }}
 ),
 
 shop_orders_revenue as (

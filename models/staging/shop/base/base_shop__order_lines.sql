@@ -1,5 +1,3 @@
-{{ config(materialized='table') }}
-
 {%- set raw_cols = source_column_names('shop', 'order_lines') %}
 
 with

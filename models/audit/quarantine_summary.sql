@@ -1,5 +1,3 @@
-{{ config(materialized='table') }}
-
 {#- one row per raw table: raw rows, staged rows, quarantined rows, rows erased by
     privacy erasure requests (docs/privacy.md) and the quarantine rate -#}
 {%- set tables = [

@@ -26,9 +26,9 @@ email_events as (
 
 ),
 
-source_map as (
+subscriber_customers as (
 
-    select * from {{ ref('customer_source_map') }}
+    {{ customer_of_records('newsletter', 'subscribers', key_as='subscriber_id') }}
 
 ),
 
@@ -72,18 +72,18 @@ unsubscribed as (
 sendable as (
 
     select
-        source_map.customer_id,
+        subscriber_customers.customer_id,
         subscribers.subscriber_id,
         subscribers.email,
         subscribers.confirmed_at,
         row_number() over (
-            partition by source_map.customer_id
+            partition by subscriber_customers.customer_id
             order by subscribers.confirmed_at desc, subscribers.subscriber_id asc
         ) as address_rank
     from subscribers
     cross join audience_date
-    inner join source_map
-        on source_map.record_id = {{ identity_record_id('newsletter', 'subscribers', 'subscribers.subscriber_id') }}
+    inner join subscriber_customers
+        on subscribers.subscriber_id = subscriber_customers.subscriber_id
     left join unsubscribed
         on subscribers.subscriber_id = unsubscribed.subscriber_id
     where

@@ -38,20 +38,20 @@ from customer360.connected_components import identity_components_spark
 
 
 def _constrained_union_find(
-    rec: np.ndarray,
-    idn: np.ndarray,
-    n_record_nodes: int,
+    edge_node_nums: np.ndarray,
+    edge_identifier_nums: np.ndarray,
+    n_nodes: int,
     trust: np.ndarray,
     unique_code: np.ndarray,
     type_names: list[str],
 ) -> tuple[dict[int, int], list[tuple[int, int, str]]]:
-    """Union-find over the given edges (record, identifier) in strength order, refusing
+    """Union-find over the given edges (node, identifier) in strength order, refusing
     unions that would put two values of one unique-namespace type in one component.
 
     ``unique_code[i]`` is the unique-namespace type (index into ``type_names``) of
     identifier ``i``, or -1.
     Returns (root of every touched node, cut links)."""
-    order = np.lexsort((rec, idn, -trust[idn]))
+    order = np.lexsort((edge_node_nums, edge_identifier_nums, -trust[edge_identifier_nums]))
     parent: dict[int, int] = {}
     spaces: dict[int, dict[int, int]] = {}
 
@@ -65,30 +65,30 @@ def _constrained_union_find(
 
     cuts: list[tuple[int, int, str]] = []
     for k in order:
-        r, i = int(rec[k]), int(idn[k])
-        node_i = n_record_nodes + i
-        if r not in parent:
-            parent[r] = r
-            spaces[r] = {}
-        if node_i not in parent:
-            parent[node_i] = node_i
-            code = int(unique_code[i])
-            spaces[node_i] = {code: i} if code >= 0 else {}
-        a, b = find(r), find(node_i)
+        node, ident = int(edge_node_nums[k]), int(edge_identifier_nums[k])
+        identifier_vertex = n_nodes + ident
+        if node not in parent:
+            parent[node] = node
+            spaces[node] = {}
+        if identifier_vertex not in parent:
+            parent[identifier_vertex] = identifier_vertex
+            code = int(unique_code[ident])
+            spaces[identifier_vertex] = {code: ident} if code >= 0 else {}
+        a, b = find(node), find(identifier_vertex)
         if a == b:
             continue
         sa, sb = spaces[a], spaces[b]
         clash = next((t for t in sa if t in sb and sa[t] != sb[t]), None)
         if clash is not None:
             name = type_names[clash]
-            cuts.append((r, i, f"unique namespace {name}: would join two {name} values"))
+            cuts.append((node, ident, f"unique namespace {name}: would join two {name} values"))
             continue
         if len(sa) < len(sb):
             a, b, sa, sb = b, a, sb, sa
         parent[b] = a
         sa.update(sb)
         spaces.pop(b, None)
-    return {node: find(node) for node in parent}, cuts
+    return {vertex: find(vertex) for vertex in parent}, cuts
 
 
 def _fail_on_repeated_keys(sorted_keys: np.ndarray, model_name: str, column: str) -> None:
@@ -119,7 +119,7 @@ def model(dbt, session):
     nodes = dbt.ref("int_identity__nodes")
     guards = dbt.ref("int_identity__identifier_guards")
     node_keys = np.sort(np.asarray(nodes.project("node_sig").fetchnumpy()["node_sig"], np.uint64))
-    n_record_nodes = len(node_keys)
+    n_nodes = len(node_keys)
 
     # unique-namespace identifiers (shop accounts, app logins, loyalty numbers): type code
     type_names = [
@@ -139,14 +139,14 @@ def model(dbt, session):
         if type_names
         else "null"
     )
-    g = (
+    guard_columns = (
         guards.project(f"identifier_sig, trust, coalesce({code_expr}, -1) as unique_code")
         .order("identifier_sig")
         .fetchnumpy()
     )
-    ident_keys = np.asarray(g["identifier_sig"], dtype=np.uint64)
-    trust = np.asarray(g["trust"], dtype=np.int64)
-    unique_code = np.asarray(g["unique_code"], dtype=np.int64)
+    ident_keys = np.asarray(guard_columns["identifier_sig"], dtype=np.uint64)
+    trust = np.asarray(guard_columns["trust"], dtype=np.int64)
+    unique_code = np.asarray(guard_columns["unique_code"], dtype=np.int64)
     unique_nodes = np.flatnonzero(unique_code >= 0)
     codes = unique_code[unique_nodes]
     n_identifiers = len(ident_keys)
@@ -156,28 +156,36 @@ def model(dbt, session):
     _fail_on_repeated_keys(node_keys, "int_identity__nodes", "node_sig")
     _fail_on_repeated_keys(ident_keys, "int_identity__identifier_guards", "identifier_sig")
 
-    e = (
+    edges = (
         dbt.ref("int_identity__edges")
         .project("node_sig, identifier_sig, node_num, identifier_num")
         .fetchnumpy()
     )
-    rec = np.asarray(e["node_num"], dtype=np.int64)
-    idn = np.asarray(e["identifier_num"], dtype=np.int64)
+    edge_node_nums = np.asarray(edges["node_num"], dtype=np.int64)
+    edge_identifier_nums = np.asarray(edges["identifier_num"], dtype=np.int64)
     # the numbering in SQL must agree with the sorted keys here, edge for edge
-    if len(rec) and (
-        rec.min() < 0
-        or idn.min() < 0
-        or rec.max() >= n_record_nodes
-        or idn.max() >= n_identifiers
-        or not np.array_equal(node_keys[rec], np.asarray(e["node_sig"], dtype=np.uint64))
-        or not np.array_equal(ident_keys[idn], np.asarray(e["identifier_sig"], dtype=np.uint64))
+    if len(edge_node_nums) and (
+        edge_node_nums.min() < 0
+        or edge_identifier_nums.min() < 0
+        or edge_node_nums.max() >= n_nodes
+        or edge_identifier_nums.max() >= n_identifiers
+        or not np.array_equal(
+            node_keys[edge_node_nums], np.asarray(edges["node_sig"], dtype=np.uint64)
+        )
+        or not np.array_equal(
+            ident_keys[edge_identifier_nums], np.asarray(edges["identifier_sig"], dtype=np.uint64)
+        )
     ):
         raise RuntimeError("identity clustering: edge numbers disagree with the sorted keys")
-    del e
-    n_graph = n_record_nodes + n_identifiers
+    del edges
+    n_graph = n_nodes + n_identifiers
 
     graph = coo_matrix(
-        (np.ones(len(rec), dtype=np.int8), (rec, n_record_nodes + idn)), shape=(n_graph, n_graph)
+        (
+            np.ones(len(edge_node_nums), dtype=np.int8),
+            (edge_node_nums, n_nodes + edge_identifier_nums),
+        ),
+        shape=(n_graph, n_graph),
     ).tocsr()
     _, labels = connected_components(graph, directed=False)
     labels = labels.astype(np.int64)
@@ -186,32 +194,45 @@ def model(dbt, session):
     cut_rows: list[tuple[int, int, str]] = []
     if len(unique_nodes):
         n_types = len(type_names)
-        keys = labels[n_record_nodes + unique_nodes] * n_types + codes
+        keys = labels[n_nodes + unique_nodes] * n_types + codes
         uniq, counts = np.unique(keys, return_counts=True)
         bad_labels = np.unique(uniq[counts > 1] // n_types)
         if len(bad_labels):
-            sel = np.isin(labels[rec], bad_labels)
+            sel = np.isin(labels[edge_node_nums], bad_labels)
             roots, cut_rows = _constrained_union_find(
-                rec[sel], idn[sel], n_record_nodes, trust, unique_code, list(type_names)
+                edge_node_nums[sel],
+                edge_identifier_nums[sel],
+                n_nodes,
+                trust,
+                unique_code,
+                list(type_names),
             )
             offset = labels.max() + 1
             for node, root in roots.items():
                 labels[node] = offset + root
-            cut_set = {(r, i) for r, i, _ in cut_rows}
+            cut_set = {(node, ident) for node, ident, _ in cut_rows}
             keep = np.array(
-                [(int(a), int(b)) not in cut_set for a, b in zip(rec[sel], idn[sel], strict=True)],
+                [
+                    (int(node), int(ident)) not in cut_set
+                    for node, ident in zip(
+                        edge_node_nums[sel], edge_identifier_nums[sel], strict=True
+                    )
+                ],
                 dtype=bool,
             )
-            kept_all = np.ones(len(rec), dtype=bool)
+            kept_all = np.ones(len(edge_node_nums), dtype=bool)
             kept_all[np.flatnonzero(sel)[~keep]] = False
-            rec_kept, idn_kept = rec[kept_all], idn[kept_all]
+            kept_node_nums, kept_identifier_nums = (
+                edge_node_nums[kept_all],
+                edge_identifier_nums[kept_all],
+            )
         else:
-            rec_kept, idn_kept = rec, idn
+            kept_node_nums, kept_identifier_nums = edge_node_nums, edge_identifier_nums
     else:
-        rec_kept, idn_kept = rec, idn
+        kept_node_nums, kept_identifier_nums = edge_node_nums, edge_identifier_nums
 
     # never emit a partial result: every kept edge lies inside one component
-    broken = np.count_nonzero(labels[rec_kept] != labels[n_record_nodes + idn_kept])
+    broken = np.count_nonzero(labels[kept_node_nums] != labels[n_nodes + kept_identifier_nums])
     if broken:
         raise RuntimeError(f"identity clustering did not converge: {broken} edges cross components")
 
@@ -223,23 +244,23 @@ def model(dbt, session):
         {
             "is_cut_link": pa.concat_arrays(
                 [
-                    pa.array(np.zeros(n_record_nodes, dtype=bool)),
+                    pa.array(np.zeros(n_nodes, dtype=bool)),
                     pa.array(np.ones(n_cut, dtype=bool)),
                 ]
             ),
             "node_sig": pa.concat_arrays(
                 [pa.array(node_keys, type=pa.uint64()), pa.array(cut_nodes, type=pa.uint64())]
             ),
-            "component_num": pa.concat_arrays([pa.array(labels[:n_record_nodes]), null_ints]),
+            "component_num": pa.concat_arrays([pa.array(labels[:n_nodes]), null_ints]),
             "identifier_sig": pa.concat_arrays(
                 [
-                    pa.nulls(n_record_nodes, type=pa.uint64()),
+                    pa.nulls(n_nodes, type=pa.uint64()),
                     pa.array(cut_idents, type=pa.uint64()),
                 ]
             ),
             "cut_reason": pa.concat_arrays(
                 [
-                    pa.nulls(n_record_nodes, type=pa.string()),
+                    pa.nulls(n_nodes, type=pa.string()),
                     pa.array([c[2] for c in cut_rows], type=pa.string()),
                 ]
             ),

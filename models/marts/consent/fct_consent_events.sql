@@ -19,9 +19,9 @@ email_events as (
 
 ),
 
-source_map as (
+subscriber_customers as (
 
-    select * from {{ ref('customer_source_map') }}
+    {{ customer_of_records('newsletter', 'subscribers', key_as='subscriber_id') }}
 
 ),
 
@@ -71,7 +71,7 @@ events as (
 customer_events as (
 
     select
-        source_map.customer_id,
+        subscriber_customers.customer_id,
         'newsletter' as purpose,
         events.consent_event_type,
         events.occurred_at,
@@ -82,8 +82,8 @@ customer_events as (
             when 'opt_in' then 1 when 'double_opt_in' then 2 else 3
         end as event_order
     from events
-    inner join source_map
-        on source_map.record_id = {{ identity_record_id('newsletter', 'subscribers', 'events.subscriber_id') }}
+    inner join subscriber_customers
+        on events.subscriber_id = subscriber_customers.subscriber_id
 
 ),
 

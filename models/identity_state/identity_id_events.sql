@@ -1,12 +1,5 @@
 {#- Persistent, append-only: every customer-ID event (minted, split, merged, retired,
-    erased) of every build. Survives --full-refresh (full_refresh: false). -#}
-{{ config(
-    materialized='incremental',
-    schema='identity_state',
-    full_refresh=false,
-    incremental_strategy='append',
-    on_schema_change='fail',
-) }}
+    erased) of every build. Survives --full-refresh (config: dbt_project.yml, identity_state). -#}
 -- depends_on: {{ ref('identity_registry') }}
 -- depends_on: {{ ref('identity_record_assignments') }}
 

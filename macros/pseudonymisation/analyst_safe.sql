@@ -42,8 +42,9 @@
     {{ return(out) }}
 {%- endmacro %}
 
-{#- select the analyst-safe form of every column of mart `model_name` -#}
-{% macro analyst_safe_select(model_name) -%}
+{#- select the analyst-safe form of every column of mart `model_name`; `where` (SQL over
+    the mart's columns) leaves rows out of the published copy -#}
+{% macro analyst_safe_select(model_name, where=none) -%}
     {%- set relation = ref(model_name) -%}
     {%- if not execute or load_relation(relation) is none -%}
     {#- parsing, or compiling without a built mart (e.g. sqlfluff's :memory: target): the
@@ -76,6 +77,9 @@
     select
         {{ items | join(',\n        ') }}
     from {{ relation }}
+    {%- if where %}
+    where {{ where }}
+    {%- endif %}
     {%- endif -%}
 {%- endmacro %}
 
