@@ -2,12 +2,30 @@
     Seeds on Spark. dbt-spark 1.11 binds seed values by pasting them between quotes
     without escaping (a quote in a value, e.g. "the store's own cards", breaks the
     insert; an empty cell becomes the text 'None'). This override of dbt-spark's
-    spark__load_csv_rows writes each value as an escaped Spark literal instead
-    (null for an empty cell), casting to the column's type as dbt-spark does.
+    spark__load_csv_rows reads the CSV file with Spark on the local target, and elsewhere
+    (a cluster cannot see the file) writes each value as an escaped Spark literal (null
+    for an empty cell); both cast to the column's type as dbt-spark does.
 -#}
 {% macro spark__load_csv_rows(model, agate_table) %}
-    {%- set batch_size = get_batch_size() -%}
     {%- set column_override = model['config'].get('column_types', {}) -%}
+    {#- local Spark (target spark) reads the seed file itself, as DuckDB does: agate's
+        type tester turns the text 'null' into a null (identity_blocklist_values lists
+        'null' as a placeholder identifier) -#}
+    {%- if target.name == 'spark' -%}
+        {%- set path = model['root_path'] ~ '/' ~ model['original_file_path'] -%}
+        {%- do adapter.add_query("create or replace temporary view c360_seed_file using csv options (path '" ~ path ~ "', header 'true', inferSchema 'false', multiLine 'true', escape '\"', mode 'FAILFAST')", abridge_sql_log=True) -%}
+        {%- set sql -%}
+            insert into {{ this.render() }} select
+            {% for col_name in agate_table.column_names -%}
+                {%- set type = column_override.get(col_name, adapter.convert_type(agate_table, loop.index0)) -%}
+                cast(`{{ col_name }}` as {{ type }}){% if not loop.last %}, {% endif %}
+            {%- endfor %}
+            from c360_seed_file
+        {%- endset -%}
+        {%- do adapter.add_query(sql, abridge_sql_log=True) -%}
+        {{ return(sql) }}
+    {%- endif -%}
+    {%- set batch_size = get_batch_size() -%}
     {%- set statements = [] -%}
     {%- for chunk in agate_table.rows | batch(batch_size) -%}
         {%- set sql -%}
