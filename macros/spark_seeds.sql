@@ -13,14 +13,15 @@
         'null' as a placeholder identifier) -#}
     {%- if target.name == 'spark' -%}
         {%- set path = model['root_path'] ~ '/' ~ model['original_file_path'] -%}
-        {%- do adapter.add_query("create or replace temporary view c360_seed_file using csv options (path '" ~ path ~ "', header 'true', inferSchema 'false', multiLine 'true', escape '\"', mode 'FAILFAST')", abridge_sql_log=True) -%}
+        {%- set view = 'c360_seed_file_' ~ model['name'] -%}
+        {%- do adapter.add_query("create or replace temporary view " ~ view ~ " using csv options (path '" ~ path ~ "', header 'true', inferSchema 'false', multiLine 'true', escape '\"', mode 'FAILFAST')", abridge_sql_log=True) -%}
         {%- set sql -%}
             insert into {{ this.render() }} select
             {% for col_name in agate_table.column_names -%}
                 {%- set type = column_override.get(col_name, adapter.convert_type(agate_table, loop.index0)) -%}
                 cast(`{{ col_name }}` as {{ type }}){% if not loop.last %}, {% endif %}
             {%- endfor %}
-            from c360_seed_file
+            from {{ view }}
         {%- endset -%}
         {%- do adapter.add_query(sql, abridge_sql_log=True) -%}
         {{ return(sql) }}
