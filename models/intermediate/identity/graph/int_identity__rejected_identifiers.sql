@@ -6,6 +6,17 @@
       key of the referenced source's staged records: not an identifier, not a person.
     identity_audit lists them. -#}
 {%- set sources = identity_sources() %}
+{#- an e-mail source is judged on its raw column (<email column>_raw) when its staging model
+    keeps one; a user's model that only keeps the normalised value (docs/bring-your-own-data.md)
+    has nothing raw to judge, and its look-alikes are whatever its own normalisation made -#}
+{%- set email_sources = [] %}
+{%- for s in sources if 'email' in s.identifiers %}
+{%- set columns = adapter.get_columns_in_relation(ref(s.model)) if execute else [] %}
+{%- set names = columns | map(attribute='name') | map('lower') | list %}
+{%- if not execute or (s.identifiers['email'] ~ '_raw') | lower in names %}
+{%- do email_sources.append(s) %}
+{%- endif %}
+{%- endfor %}
 {#- while parsing, identity_sources() does not know the declarations yet -#}
 {% for name in var('identity_source_models') -%}
 -- depends_on: {{ ref(name) }}
@@ -13,7 +24,7 @@
 
 with
 
-{% for s in sources if 'email' in s.identifiers -%}
+{% for s in email_sources -%}
 {{ s.model }}_emails as (
 
     select
@@ -54,7 +65,7 @@ with
 {% endfor -%}
 final as (
 
-    {% for s in sources if 'email' in s.identifiers -%}
+    {% for s in email_sources -%}
     select * from {{ s.model }}_emails
     union all
     {% endfor -%}
