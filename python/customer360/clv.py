@@ -1176,6 +1176,11 @@ def predictive_summary(
     y = unique["y"].to_numpy(float) if y_all is not None else None
     n = x.size
     expected = conditional_expected_purchases(params, t, x, t_x, t_cal)
+    if not np.isfinite(expected).all():
+        raise ValueError(
+            "the fitted parameters give a non-finite expected purchase count "
+            f"({int((~np.isfinite(expected)).sum())} of {n} customer histories): a degenerate fit"
+        )
     lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
     lower = np.zeros(n)
     upper = np.zeros(n)
@@ -1263,7 +1268,7 @@ def compare_purchase_models(
                 observed=scored["frequency_holdout"],
             )
             diag = holdout_diagnostics(fit.params, s)
-        except (ValueError, FloatingPointError, ZeroDivisionError) as exc:
+        except (ValueError, FloatingPointError, ZeroDivisionError, OverflowError) as exc:
             rows.append({"model": name, "usable": False, "detail": str(exc)})
             continue
         usable = fit.converged and bool(np.isfinite(pred.log_score).all())
@@ -1361,7 +1366,7 @@ def fit_clv_models(
             f"{calibration_end.date()} (need {min_repeat_customers}); {chosen} by default"
         )
     order = [chosen] + [m for m in models if m != chosen]
-    if comparison is not None:  # fall back in holdout order when the refit fails
+    if comparison is not None and "log_score" in comparison.scores:  # fall back in holdout order
         ranked = comparison.scores.sort_values("log_score", ascending=False, kind="stable")
         order = [chosen] + [m for m in ranked["model"] if m != chosen]
     purchase = None
@@ -1370,10 +1375,10 @@ def fit_clv_models(
             fit = fit_purchase_model(name, summary, max_customers=max_customers)
         except ValueError:
             continue
-        if fit.converged:
+        if fit.converged and _predicts_finitely(fit.params, summary):
             purchase = fit
             if name != chosen:
-                reason += f"; the {chosen} refit did not converge, {name} used"
+                reason += f"; the {chosen} refit did not converge or was degenerate, {name} used"
             break
     if purchase is None:
         status["purchase"] = (
@@ -1397,6 +1402,16 @@ def fit_clv_models(
     except ValueError as exc:
         status["spend"] = ("not_enough_data", str(exc))
     return ClvFits(purchase, spend, comparison, reason, status)
+
+
+def _predicts_finitely(params: PurchaseParams, summary: pd.DataFrame) -> bool:
+    """Whether a fit's expected purchase counts are finite for every customer history it
+    was fitted on, over a year: a converged optimiser can still stop at a degenerate corner
+    (a few buyers, r/alpha running off to infinity), which would fail the scoring."""
+    x, t_x, t_cal = _as_arrays(summary["frequency"], summary["recency"], summary["T"])
+    with np.errstate(all="ignore"):
+        expected = conditional_expected_purchases(params, 52.0, x, t_x, t_cal)
+    return bool(np.isfinite(expected).all())
 
 
 def score_customers(

@@ -536,3 +536,17 @@ def test_systematic_sample_ignores_ids_and_order(cdnow_summary: pd.DataFrame) ->
     right = again[cols].sort_values(cols).to_numpy()
     np.testing.assert_array_equal(left, right)
     assert len(sample) == 500
+
+
+def test_a_degenerate_fit_is_refused_not_scored() -> None:
+    """A converged optimiser can stop at a corner (a = 1 for BG/NBD) whose expectations
+    are not finite; the interval code refuses it with a ValueError (so the holdout marks the
+    model unusable and the refit falls back) instead of failing on an infinite count grid."""
+    degenerate = clv.BetaGeoParams(r=1.0, alpha=1.0, a=1.0, b=1.0)
+    history = pd.DataFrame({"frequency": [2.0, 0.0], "recency": [5.0, 0.0], "T": [10.0, 10.0]})
+    with pytest.raises(ValueError, match="non-finite expected purchase count"):
+        clv.predictive_summary(
+            degenerate, 10.0, *(history[c] for c in ("frequency", "recency", "T"))
+        )
+    assert not clv._predicts_finitely(degenerate, history)
+    assert clv._predicts_finitely(clv.BetaGeoParams(r=0.24, alpha=4.4, a=0.79, b=2.4), history)
