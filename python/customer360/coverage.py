@@ -230,13 +230,19 @@ def write_coverage_tables(con: duckdb.DuckDBPyConnection, schema: str, settings:
 
 def read_coverage(con: duckdb.DuckDBPyConnection) -> tuple[list[SystemTable], list[SkippedMart]]:
     """What write_coverage_tables stored (empty lists for a file published before it)."""
-    names = {r[0] for r in con.execute("select table_name from information_schema.tables")}
+    names = {
+        r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()
+    }
     systems: list[SystemTable] = []
     skipped: list[SkippedMart] = []
     if "_publish_systems" in names:
-        systems = [SystemTable(*r) for r in con.execute("select * from main._publish_systems")]
+        systems = [
+            SystemTable(*r) for r in con.execute("select * from main._publish_systems").fetchall()
+        ]
     if "_publish_skipped" in names:
-        skipped = [SkippedMart(*r) for r in con.execute("select * from main._publish_skipped")]
+        skipped = [
+            SkippedMart(*r) for r in con.execute("select * from main._publish_skipped").fetchall()
+        ]
     return systems, skipped
 
 
