@@ -65,13 +65,25 @@ def external_location(t: RawTable) -> str:
     base = "{{ p }}/" + t.system + "/" + t.name
     csv_options = options_sql("csv").replace("{", "{{").replace("}", "}}")
     parquet_options = options_sql("parquet")
+    csv_reader = f"read_csv('{base}.csv', {csv_options})"
+    parquet_reader = f"read_parquet('{base}.parquet', {parquet_options})"
+    omittable = [c for c in t.columns if c.omittable]
+    if omittable:
+        # a file may leave these out of its header: UNION ALL BY NAME with an empty
+        # relation holding them adds each absent one as a null column (a present one keeps
+        # its values); the rows are the file's, unchanged
+        extra = ", ".join(f"cast(null as {c.type.lower()}) as {c.name}" for c in omittable)
+        csv_reader = f"(select * from {csv_reader} union all by name select {extra} where false)"
+        parquet_reader = (
+            f"(select * from {parquet_reader} union all by name select {extra} where false)"
+        )
     return (
         resolve + "{% if not have %}"
         f"(select {empty} where false)"
         "{% elif f == 'csv' %}"
-        f"read_csv('{base}.csv', {csv_options})"
+        f"{csv_reader}"
         "{% else %}"
-        f"read_parquet('{base}.parquet', {parquet_options})"
+        f"{parquet_reader}"
         "{% endif %}"
     )
 
@@ -124,7 +136,9 @@ def render_table(t: RawTable) -> list[str]:
             f"            description: {_q(c.description)}",
             f"            data_type: {c.type.lower()}",
             "            config:",
-            f"              meta: {{required: {str(c.required).lower()}}}",
+            f"              meta: {{required: {str(c.required).lower()}"
+            + (", omittable: true" if c.omittable else "")
+            + "}",
         ]
     return out
 
@@ -181,7 +195,10 @@ def render_contract_doc() -> str:
         "--config my.yml`; tables not declared are not read). The step-by-step guide, with",
         "what each column means: [bring-your-own-data.md](bring-your-own-data.md). Each file",
         "must carry the columns below (names exact, any order). A missing *required* column",
-        "fails the build before any model runs; extra columns are ignored with a warning.",
+        "fails the build before any model runs; an optional column must be in the header",
+        "too (empty values are fine), except one marked *no, may be left out*: a column",
+        "added to the contract later, read as empty when a file does not have it. Extra",
+        "columns are ignored with a warning.",
         "Types are those of a Parquet export; CSV files are read as text and cast in staging,",
         "where a value that does not cast (or a missing key, duplicate key, impossible",
         "timestamp, negative/absurd amount, unknown currency) sends the row to",
@@ -198,7 +215,7 @@ def render_contract_doc() -> str:
             "|---|---|---|---|",
         ]
         for c in t.columns:
-            req = "yes" if c.required else "no"
+            req = "yes" if c.required else ("no, may be left out" if c.omittable else "no")
             lines.append(f"| `{c.name}` | {c.type} | {req} | {c.description} |")
         lines.append("")
     return "\n".join(lines)

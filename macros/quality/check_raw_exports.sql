@@ -52,7 +52,9 @@
                 {%- endfor -%}
                 {%- set declared = node.columns.keys() | map('lower') | list -%}
                 {%- for column in node.columns.values() -%}
-                    {%- if column.name | lower not in actual -%}
+                    {%- if column.name | lower not in actual and raw_column_is_omittable(column) -%}
+                        {%- do log("customer360: " ~ table ~ ": optional column '" ~ column.name ~ "' is not in " ~ path ~ ": read as empty", info=true) -%}
+                    {%- elif column.name | lower not in actual -%}
                         {%- set kind = 'required' if raw_column_is_required(column) else 'optional' -%}
                         {%- do errors.append(table ~ ": " ~ kind ~ " column '" ~ column.name ~ "' is missing in " ~ path ~ " (columns in file: " ~ (actual | join(', ')) ~ "); expected contract: " ~ expected) -%}
                     {%- endif -%}
@@ -98,6 +100,13 @@
 {% macro raw_column_is_required(column) -%}
     {%- set meta = (column.config.meta if column.config is defined and column.config.meta else column.meta) or {} -%}
     {{ return(meta.get('required', true)) }}
+{%- endmacro %}
+
+{#- raw_column_is_omittable(column): a column added to the contract later, which a file may
+    leave out of its header (the source reads it as null: contracts.Column.omittable) -#}
+{% macro raw_column_is_omittable(column) -%}
+    {%- set meta = (column.config.meta if column.config is defined and column.config.meta else column.meta) or {} -%}
+    {{ return(meta.get('omittable', false)) }}
 {%- endmacro %}
 
 {#- "required: a varchar, b timestamp; optional: c varchar" for one source table -#}

@@ -21,6 +21,10 @@ class Column:
     type: str
     description: str
     required: bool = True  # a required column missing from a file fails the build fast
+    # an optional column added to the contract after files were written against it: a file
+    # may leave it out of its header (read as empty; check-raw says so), so adding it
+    # breaks no existing export. Every other column must be in the header.
+    omittable: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,15 @@ RAW_TABLES: tuple[RawTable, ...] = (
             _c("city", "VARCHAR", "City.", required=False),
             _c("country_code", "VARCHAR", "ISO 3166-1 alpha-2 country."),
             _c("created_by", "VARCHAR", "Agent who created the contact."),
+            Column(
+                "id_number",
+                "VARCHAR",
+                "A personal id number the CRM holds (national id, social security or "
+                "customer card number); compared by probabilistic matching. May be left "
+                "out of the header.",
+                required=False,
+                omittable=True,
+            ),
             _c("created_at", "TIMESTAMP", "Creation time (UTC)."),
             _c("updated_at", "TIMESTAMP", "Last update time (UTC)."),
         ),

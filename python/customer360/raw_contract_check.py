@@ -315,7 +315,16 @@ def check_table(
     extras = [name for name in columns if name.lower() not in contract_names]
     for c in t.columns:
         actual = by_lower.get(c.name.lower())
-        if actual is None:
+        if actual is None and c.omittable:
+            findings.append(
+                finding(
+                    "warning",
+                    f"optional column {c.name!r} ({c.type}) is not in the file: read as empty "
+                    "(a column added to the contract later; it may be left out)",
+                    c.name,
+                )
+            )
+        elif actual is None:
             guess = _similar(c.name, extras)
             hint = f" Did you mean {guess!r} (renamed?)" if guess else ""
             kind = "required" if c.required else "optional"

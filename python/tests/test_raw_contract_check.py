@@ -85,6 +85,12 @@ FILE_CASES = [
         "shop", "orders", "error", "order_total", "Did you mean 'total_amount' (renamed?)",
     ),
     FileCase(
+        "omittable_column_left_out",
+        # a column added to the contract later (issue 15's id number): old exports still pass
+        lambda r, f: bi.drop_column(r, "crm", "contacts", "id_number", f),
+        "crm", "contacts", "warning", "id_number", "is not in the file: read as empty",
+    ),
+    FileCase(
         "extra_column",
         lambda r, f: bi.add_column(r, "crm", "contacts", "fax_number", f),
         "crm", "contacts", "warning", "fax_number", "extra column is not in the contract",
