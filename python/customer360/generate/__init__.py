@@ -156,6 +156,9 @@ def generate(
         cols = {**rows.columns, **snap}
         arrays = []
         for col in contract.columns:
+            if col.name not in cols and col.omittable:  # a column the generator does not
+                # simulate (the CRM's id number): present in the header, empty
+                cols[col.name] = pa.nulls(len(cols[contract.primary_key]), pa.string())
             arr = cols[col.name]
             if not isinstance(arr, pa.Array | pa.ChunkedArray):
                 arr = pa.array(arr)
