@@ -1,7 +1,7 @@
 {#- The probabilistic tier's declaration: var identity_probabilistic (settings, blocking,
     comparisons) plus, per source, `probabilistic: {attribute: column}` in its
     config.meta.identity. Attributes: first_name, last_name, birth_date, street, postcode,
-    city, email, phone (any subset). -#}
+    city, email, phone, id_number (any subset). -#}
 
 {% macro identity_probabilistic_settings() -%}
     {{ return(var('identity_probabilistic', {'enabled': false})) }}
@@ -27,7 +27,8 @@
 
 {#- SQL for attribute `attr` of source `s` (a text column; birth_date a date) in the
     tier's standard form (null if the source does not declare it): names letters only, birth date YYYYMMDD, street lower
-    case with single spaces, e-mail local part, phone as staged (E.164). -#}
+    case with single spaces, e-mail local part, phone as staged (E.164), id number as staged
+    (letters and digits, upper case: macro normalize_id_number). -#}
 {% macro identity_probabilistic_attribute(s, attr) -%}
     {%- set col = (s.probabilistic or {}).get(attr) -%}
     {%- if col is none -%}

@@ -91,7 +91,8 @@ class Comparison:
     """One compared attribute. ``kind`` decides the levels (strongest first):
 
     * ``name``: exact, same phonetic key (transliteration), swapped with ``swap_with``
-      (first/last), Damerau-Levenshtein <= 1, Jaro-Winkler >= 0.92, >= 0.80, else;
+      (first/last; exactly, or each within Jaro-Winkler 0.92), Damerau-Levenshtein <= 1,
+      Jaro-Winkler >= 0.92, >= 0.80, else;
     * ``date`` (``YYYYMMDD`` text): exact, day and month swapped, one digit off
       (Damerau-Levenshtein 1), same year, else;
     * ``string`` (street, city, e-mail local part): exact, Damerau-Levenshtein <= 1,
@@ -130,6 +131,13 @@ class Comparison:
             if self.swap_with:
                 o = self.swap_with
                 out.append(("swapped first/last", f"{lc} = r.{o} and l.{o} = {rc}"))
+                # swapped, and a typo in one of them (FEBRL's "mccarrhy timothy" for
+                # "timothy mccarthy"): without it the first name reads as different
+                out.append((
+                    "swapped first/last, Jaro-Winkler >= 0.92",
+                    f"jaro_winkler_similarity({lc}, r.{o}) >= 0.92 and "
+                    f"jaro_winkler_similarity(l.{o}, {rc}) >= 0.92",
+                ))  # fmt: skip
             out += [
                 ("Damerau-Levenshtein <= 1", dl1),
                 ("Jaro-Winkler >= 0.92", f"{jw} >= 0.92"),
@@ -233,6 +241,10 @@ class MatchSpec:
     # comparisons whose "different" level vetoes a link whatever the weight (a person has
     # one birth date: twins and namesakes at one address differ in first name or in it)
     vetoes: list[str] = field(default_factory=list)
+    # comparisons whose exact agreement lifts the vetoes: one id number (a national id, a
+    # card number) outweighs a replaced first name or a mistyped birth date; twins and
+    # namesakes have different ones
+    veto_lifted_by: list[str] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> MatchSpec:
@@ -245,6 +257,7 @@ class MatchSpec:
             different=d.get("different"),
             max_block_size=d.get("max_block_size"),
             vetoes=list(d.get("vetoes") or []),
+            veto_lifted_by=list(d.get("veto_lifted_by") or []),
         )
 
 
@@ -696,7 +709,17 @@ def ensure_state(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _spec_key(spec: MatchSpec) -> list[dict[str, Any]]:
-    return [asdict(c) for c in spec.comparisons]
+    """What a stored model must match: each comparison's declaration and the labels of its
+    levels (a new level in this code renumbers them: the stored m and u no longer fit)."""
+    return [{**asdict(c), "levels": [label for label, _ in c.levels()]} for c in spec.comparisons]
+
+
+def _model_key(model: Model) -> list[dict[str, Any]]:
+    """_spec_key of the declaration a stored model was trained for."""
+    return [
+        {**asdict(cm.comparison), "levels": [lv.label for lv in cm.levels if lv.level > 0]}
+        for cm in model.comparisons
+    ]
 
 
 def load_current(con: duckdb.DuckDBPyConnection) -> tuple[int, Model] | None:
@@ -730,7 +753,10 @@ def store_model(
     ensure_state(con)
     version = con.execute(f"select coalesce(max(version), 0) + 1 from {MODEL_TABLE}").fetchone()[0]
     spec_json = json.dumps(
-        {"comparisons": _spec_key(spec), "blocking": [asdict(b) for b in spec.blocking]},
+        {
+            "comparisons": [asdict(c) for c in spec.comparisons],
+            "blocking": [asdict(b) for b in spec.blocking],
+        },
         sort_keys=True,
     )
     con.execute(f"update {MODEL_TABLE} set is_current = false where is_current")
@@ -770,8 +796,7 @@ def fit(con: duckdb.DuckDBPyConnection, records_sql: str, spec: MatchSpec) -> Mo
 
 def check_compatible(model: Model, spec: MatchSpec) -> None:
     """The stored model must compare what the declaration compares."""
-    stored = [asdict(cm.comparison) for cm in model.comparisons]
-    if stored != _spec_key(spec):
+    if _model_key(model) != _spec_key(spec):
         raise ValueError(
             "probabilistic matching: the declared comparisons (var identity_probabilistic) "
             "differ from the stored model's; run `customer360 retrain-matcher` to train a "
@@ -825,11 +850,19 @@ def score_records(
     score(con, model, "pm_gammas", "pm_scores", min_weight=floor_weight)
     rules = " ".join(f"when {i} then '{r.label}'" for i, r in enumerate(spec.blocking))
     names = [cm.comparison.name for cm in model.comparisons]
-    unknown = [v for v in spec.vetoes if v not in names]
+    unknown = [v for v in spec.vetoes + spec.veto_lifted_by if v not in names]
     if unknown:
-        raise ValueError(f"probabilistic matching: vetoes name unknown comparisons {unknown}")
+        raise ValueError(
+            f"probabilistic matching: vetoes or veto_lifted_by name unknown comparisons {unknown}"
+        )
     veto_parts = [f"case when g{names.index(v)} = 0 then '{v}' end" for v in spec.vetoes]
     vetoed = f"nullif(concat_ws(',', {', '.join(veto_parts)}), '')" if veto_parts else "null"
+    lifted = [
+        f"g{names.index(v)} = {len(model.comparisons[names.index(v)].comparison.levels())}"
+        for v in spec.veto_lifted_by
+    ]  # the top level (exact) of each lifting comparison
+    if lifted:
+        vetoed = f"case when {' or '.join(lifted)} then null else {vetoed} end"
     cols = []
     for j, cm in enumerate(model.comparisons):
         labels = " ".join(f"when {k} then '{v}'" for k, v in cm.comparison.labels().items())
@@ -904,7 +937,7 @@ def retrain(db: str, tolerance: float = 1e-9) -> RetrainResult:
         current = load_current(con)
         if current is not None:
             version, old = current
-            same_shape = [asdict(c.comparison) for c in old.comparisons] == _spec_key(spec)
+            same_shape = _model_key(old) == _spec_key(spec)
             change = _max_weight_change(old, model) if same_shape else math.inf
             if same_shape and change <= tolerance and old.tf == model.tf:
                 return RetrainResult(version, False, version, 0.0, model.stats)
@@ -931,7 +964,9 @@ class ThresholdPreview:
 def preview_threshold(db: str, new_threshold: float) -> ThresholdPreview:
     """How many customers a new match-probability threshold would merge or split, from the
     last build (pairs scored >= 0.5, customer_source_map), before it is applied. Merges:
-    new links between two customers (union-find over customers). Splits: a customer whose
+    new links (not links today: a link today that joins two customers was cut by the
+    graph's guards, and is cut again) between two customers (union-find over customers).
+    Splits: a customer whose
     records fall apart once the links below the new threshold are gone (its exact
     identifiers and remaining probabilistic links recomputed)."""
     if not 0.5 <= new_threshold < 1:
@@ -961,8 +996,10 @@ def preview_threshold(db: str, new_threshold: float) -> ThresholdPreview:
 
         examples: list[tuple[str, str]] = []
         merged = 0
-        for _, _, _, _, _, cl, cr in after:
-            if cl is None or cr is None or cl == cr:
+        for _, _, _, is_link, _, cl, cr in after:
+            # a link today between two customers was cut by the graph's guards (unique
+            # namespaces, caps): the guards cut it again; only new links can merge
+            if is_link or cl is None or cr is None or cl == cr:
                 continue
             a, b = find(cl), find(cr)
             if a != b:
