@@ -279,6 +279,24 @@ def mark_passed(build_db: Path, detail: str) -> None:
         con.close()
 
 
+def mark_building(build_db: Path, command: str) -> None:
+    """Record, before dbt starts, that ``command`` is building: a kill at any moment from
+    here on (also while dbt starts up or runs its first hooks) leaves ``building``, which
+    `customer360 publish` refuses. Nothing is written for a build DB that does not exist
+    yet (a first build: there is nothing to publish either)."""
+    if not build_db.is_file():
+        return
+    con = duckdb.connect(str(build_db))
+    try:
+        con.execute("begin transaction")
+        _write_status(con, "building", f"{command} started")
+        con.execute(f"update {STATUS_SCHEMA}.build_status set invocation_id = null, command = ?",
+                    [command])  # fmt: skip
+        con.execute("commit")
+    finally:
+        con.close()
+
+
 def mark_failed(build_db: Path, detail: str) -> None:
     """Record that the current build failed after dbt (freshness or validation)."""
     if not build_db.is_file():

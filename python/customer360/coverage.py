@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from customer360.contracts import RAW_TABLES
+from customer360.raw_reader import reader_sql
 from customer360.settings import Settings
 
 #: folders whose models every record passes through (not followed, see the module doc):
@@ -61,11 +62,15 @@ def system_tables(settings: Settings) -> list[SystemTable]:
             path = settings.raw_path / t.system / f"{t.name}.{settings.raw_format}"
             rows: int | None = None
             if path.is_file():
-                quoted = "'" + str(path).replace("'", "''") + "'"
-                reader = "read_csv" if settings.raw_format == "csv" else "read_parquet"
-                extra = ", header=true, all_varchar=true" if settings.raw_format == "csv" else ""
-                row = con.execute(f"select count(*) from {reader}({quoted}{extra})").fetchone()
-                rows = int(row[0]) if row else 0
+                # the shared reader (nothing sniffed); a file it cannot read has no count
+                # here - the raw contract check right after names what is wrong with it
+                try:
+                    row = con.execute(
+                        f"select count(*) from {reader_sql(path, settings.raw_format)}"
+                    ).fetchone()
+                    rows = int(row[0]) if row else 0
+                except duckdb.Error:
+                    rows = None
             out.append(SystemTable(t.system, t.name, "used", rows))
     finally:
         con.close()

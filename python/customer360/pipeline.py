@@ -22,6 +22,7 @@ from customer360.build_state import (
     BuildLock,
     BuildLockError,
     commit_identity_state,
+    mark_building,
     mark_failed,
 )
 from customer360.console import cell, literal
@@ -149,6 +150,7 @@ def _run_build_locked(
         console.print("[red]raw exports break the contract: nothing was built[/red]")
         console.print(kept)
         return False
+    mark_building(settings.build_db, "customer360 build")
     try:
         with run.step("dbt build", console):
             run_dbt_build(settings, console, full_refresh=full_refresh)

@@ -55,6 +55,7 @@ DEFAULT_KEY_FILE = PROJECT_DIR / ".c360" / "hmac.key"
 
 PRIVACY_SCHEMA = "privacy"
 STATE_SCHEMA = "identity_state"
+PENDING_STATE_SCHEMA = "identity_state_pending"  # customer360.build_state
 
 #: Restricted tables the erase command writes (also created by the on-run-start hook
 #: ``create_privacy_state``; keep both in step).
@@ -667,7 +668,11 @@ def erase(
                 f"insert into {PRIVACY_SCHEMA}.erasure_suppressions values (?, ?, ?, ?)", rows
             )
         if ids:
-            _tombstone(con, ids, [r[2] for r in records], [v for _, v in suppress])
+            for schema in (STATE_SCHEMA, PENDING_STATE_SCHEMA):
+                # the pending copy the last build wrote (already committed, or abandoned
+                # by a failed build) holds the same rows: tombstoned alike
+                if _table_exists(con, schema, "identity_registry"):
+                    _tombstone(con, ids, [r[2] for r in records], [v for _, v in suppress], schema)
         con.execute("commit")
         return ErasureResult(request_id, subject.kind, tuple(ids), len(records), len(suppress),
                              n_shared)  # fmt: skip
@@ -684,10 +689,11 @@ def _tombstone(
     customer_ids: list[str],
     record_ids: list[str],
     identifier_values: list[str],
+    st: str = STATE_SCHEMA,
 ) -> None:
     """Registry: status erased (never reused), no pointer, no identifier value; the
-    person's record assignments removed; identifier values in the event log redacted."""
-    st = STATE_SCHEMA
+    person's record assignments removed; identifier values in the event log redacted
+    (in schema ``st``: the committed identity state or its pending copy)."""
     con.execute(
         f"""
         update {st}.identity_registry
