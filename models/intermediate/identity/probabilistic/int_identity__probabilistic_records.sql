@@ -4,7 +4,9 @@
     own). Sources take part by declaring `probabilistic: {attribute: column}` in their
     config.meta.identity; records without any name are left out (nothing to compare). -#}
 {%- set sources = identity_probabilistic_sources() %}
-{%- set attrs = ['first_name', 'last_name', 'birth_date', 'street', 'postcode', 'city', 'email', 'phone', 'id_number'] %}
+{%- set attrs = [
+    'first_name', 'last_name', 'birth_date', 'street', 'postcode', 'city', 'email', 'phone', 'id_number',
+] %}
 
 with
 
