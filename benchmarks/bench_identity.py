@@ -11,6 +11,9 @@
    (intermediate.int_identity__edges) for comparison with int_identity__components.
 
 Targets (issue 3): identity stage <= 60 s, peak RSS <= 6 GB, clustering <= 3x scipy.
+Issue 15: the probabilistic tier (models with "probabilistic" in the name, plus its edges)
+may add at most 30 s and 1 GB at 2M people; ``--without-tier`` times a first build with it
+switched off for the difference.
 Usage: ``python benchmarks/bench_identity.py --people 2000000 --root /tmp/c360-bench-identity``
 Figures: docs/benchmarks.md.
 """
@@ -35,7 +38,13 @@ from scipy.sparse.csgraph import connected_components
 from customer360.dbt import dbt_executable, run_dbt
 from customer360.settings import Settings
 
-IDENTITY_SELECT = ["--select", "models/intermediate/identity", "models/marts/identity"]
+IDENTITY_SELECT = [
+    "--select",
+    "models/intermediate/identity",
+    "models/identity_state",
+    "models/intermediate/customer",
+    "models/marts/identity",
+]
 
 
 def run_measured(args: list[str], settings: Settings) -> tuple[float, int]:
@@ -142,6 +151,11 @@ def main() -> None:
     parser.add_argument(
         "--no-rebuild", action="store_true", help="skip the second (daily re-run) measurement"
     )
+    parser.add_argument(
+        "--without-tier",
+        action="store_true",
+        help="also time a first build with the probabilistic tier switched off (its cost)",
+    )
     args = parser.parse_args()
 
     settings = Settings.for_directory(args.root)
@@ -197,6 +211,12 @@ def main() -> None:
         f"clustering model {clustering:.1f} s (read edges, components, namespace check, write) "
         f"vs scipy connected_components alone {scipy_s:.1f} s: {clustering / scipy_s:.1f}x"
     )
+    tier = {k: v for k, v in times.items() if "probabilistic" in k}
+    print(
+        f"probabilistic tier models: {sum(tier.values()):.1f} s ("
+        + ", ".join(f"{k} {v:.1f}" for k, v in sorted(tier.items()))
+        + "; first build: trains and stores the model, then scores)"
+    )
     if not args.no_rebuild:
         # the daily case: same exports, the registry of the first build as previous state
         wall2, peak2 = run_measured(["run", *IDENTITY_SELECT], settings)
@@ -206,6 +226,18 @@ def main() -> None:
         )
         print(f"\nre-run with the registry: wall {wall2:.1f} s, peak RSS {peak2 / 2**30:.2f} GB")
         print(f"slowest models (s): {slowest}")
+        tier2 = sum(v for k, v in times2.items() if "probabilistic" in k)
+        print(f"probabilistic tier models on the re-run (scoring only): {tier2:.1f} s")
+    if args.without_tier:
+        drop_identity_outputs(settings.build_db)
+        off = ["--vars", "{identity_probabilistic: {enabled: false}}"]
+        wall3, peak3 = run_measured(["run", *IDENTITY_SELECT, *off], settings)
+        models3 = sum(model_times(settings).values())
+        print(
+            f"\nfirst build without the tier: wall {wall3:.1f} s, models {models3:.1f} s, "
+            f"peak RSS {peak3 / 2**30:.2f} GB; with the tier: +{wall - wall3:.1f} s wall, "
+            f"+{models_total - models3:.1f} s models, {(peak - peak3) / 2**30:+.2f} GB peak RSS"
+        )
 
 
 if __name__ == "__main__":

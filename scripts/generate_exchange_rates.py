@@ -1,10 +1,13 @@
 """Write seeds/exchange_rates.csv: monthly reference rates for EUR, USD, GBP and CHF.
 
 Rates are expressed as EUR per one unit of the currency (the staging layer converts to
-any base currency through EUR). Quarterly anchor points follow the ECB reference rates
-rounded to two or three decimals; months in between are interpolated linearly, and
-months after the last anchor are held flat (a planning rate). Deterministic: re-running
-the script writes the same file.
+any base currency through EUR). From 1999 (the euro's introduction) to 2020 the anchors
+are the ECB's annual average reference rates, placed mid-year; from 2021 quarterly
+anchor points follow the ECB reference rates rounded to two or three decimals. Months
+in between are interpolated linearly, and months after the last anchor are held flat
+(a planning rate). Deterministic: re-running the script writes the same file. Users with
+their own rates point the project config's `exchange_rates:` at a file of the same
+format (docs/bring-your-own-data.md).
 
     python scripts/generate_exchange_rates.py
 """
@@ -16,12 +19,28 @@ from datetime import date
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
-FIRST_MONTH = date(2021, 1, 1)
+FIRST_MONTH = date(1999, 1, 1)
 LAST_MONTH = date(2027, 12, 1)
+
+# ECB annual average reference rates 1999-2020 (units of currency per EUR), placed on 1 July
+ANNUAL: dict[str, list[float]] = {
+    "USD": [1.066, 0.924, 0.896, 0.946, 1.131, 1.244, 1.245, 1.256, 1.371, 1.471, 1.395,
+            1.326, 1.392, 1.285, 1.328, 1.329, 1.110, 1.107, 1.130, 1.181, 1.120, 1.142],
+    "GBP": [0.659, 0.609, 0.622, 0.629, 0.692, 0.679, 0.684, 0.682, 0.684, 0.796, 0.891,
+            0.858, 0.868, 0.811, 0.849, 0.806, 0.726, 0.819, 0.877, 0.885, 0.878, 0.890],
+    "CHF": [1.600, 1.558, 1.511, 1.467, 1.521, 1.544, 1.548, 1.573, 1.643, 1.587, 1.510,
+            1.380, 1.233, 1.205, 1.231, 1.215, 1.068, 1.090, 1.112, 1.155, 1.112, 1.071],
+}  # fmt: skip
+
+
+def _annual(code: str) -> list[tuple[date, float]]:
+    return [(date(1999 + i, 7, 1), rate) for i, rate in enumerate(ANNUAL[code])]
+
 
 # quarter start -> units of currency per EUR (as quoted by the ECB: EUR/USD, EUR/GBP, EUR/CHF)
 ANCHORS: dict[str, list[tuple[date, float]]] = {
     "USD": [
+        *_annual("USD"),
         (date(2021, 1, 1), 1.217),
         (date(2021, 4, 1), 1.175),
         (date(2021, 7, 1), 1.186),
@@ -46,6 +65,7 @@ ANCHORS: dict[str, list[tuple[date, float]]] = {
         (date(2026, 7, 1), 1.160),
     ],
     "GBP": [
+        *_annual("GBP"),
         (date(2021, 1, 1), 0.894),
         (date(2021, 4, 1), 0.862),
         (date(2021, 7, 1), 0.855),
@@ -70,6 +90,7 @@ ANCHORS: dict[str, list[tuple[date, float]]] = {
         (date(2026, 7, 1), 0.868),
     ],
     "CHF": [
+        *_annual("CHF"),
         (date(2021, 1, 1), 1.080),
         (date(2021, 4, 1), 1.102),
         (date(2021, 7, 1), 1.088),

@@ -6,7 +6,11 @@
     source_index), each a dict: model, source_system, source_table (from the name
     stg_<system>__<table> unless declared), key, observed_at, person_record (default
     false), people_keys ({kind: column}, default {}), names ([first, last] or none),
-    identifiers ({identifier type: column}). Read from the graph when dbt executes; while
+    identifiers ({identifier type: column}), probabilistic ({attribute: column} for the
+    probabilistic tier, or none: macros/identity/identity_probabilistic.sql), references
+    ({column: identity source model}: a value of the column that is not a key of that
+    model's staged records is an unknown reference: not used as identifier or people key,
+    listed in identity_audit). Read from the graph when dbt executes; while
     it parses (YAML not read yet) every listed model is returned with every feature
     switched on, so that each ref() a model could need is recorded. -#}
 {% macro identity_sources() -%}
@@ -20,6 +24,8 @@
                 'model': name, 'source_system': parts[0], 'source_table': parts[-1],
                 'key': 'null', 'observed_at': 'null', 'person_record': true,
                 'people_keys': {}, 'names': ['null', 'null'], 'identifiers': {},
+                'probabilistic': none,
+                'references': {},
             }) -%}
         {%- endfor -%}
         {{ return(sources) }}
@@ -73,6 +79,8 @@
             'people_keys': d.get('people_keys') or {},
             'names': d.get('names'),
             'identifiers': d['identifiers'],
+            'probabilistic': d.get('probabilistic'),
+            'references': d.get('references') or {},
         }) -%}
     {%- endfor -%}
     {{ return(sources) }}

@@ -64,14 +64,14 @@
             cast({{ s.observed_at }} as timestamp) as observed_at,
             {%- for t in types %}
             {%- if t in s.identifiers %}
-            nullif(trim(cast({{ s.identifiers[t] }} as {{ dbt.type_string() }})), '') as id_{{ t }},
+            {{ identity_known_reference(s, s.identifiers[t], "nullif(trim(cast(" ~ s.identifiers[t] ~ " as " ~ dbt.type_string() ~ ")), '')") }} as id_{{ t }},
             {%- else %}
             cast(null as {{ dbt.type_string() }}) as id_{{ t }},
             {%- endif %}
             {%- endfor %}
             {%- for k in kinds %}
             {%- if k in s.people_keys %}
-            cast({{ s.people_keys[k] }} as {{ dbt.type_string() }}) as pk_{{ k }}
+            {{ identity_known_reference(s, s.people_keys[k], "cast(" ~ s.people_keys[k] ~ " as " ~ dbt.type_string() ~ ")") }} as pk_{{ k }}
             {%- elif k == 'name' and s.names %}
             cast({{ identity_name_key(s.names[0], s.names[1]) }} as {{ dbt.type_string() }}) as pk_{{ k }}
             {%- else %}
@@ -80,6 +80,25 @@
             {%- endfor %}
         from {{ ref(s.model) }}
     ) as typed
+{%- endmacro %}
+
+{#- `expression` (a value of `column` of source `s`), or null when `column` is declared in
+    s.references and the value is not a key of the referenced identity source's staged
+    records: an order or web event naming an unknown shop account must not mint a
+    phantom customer, nor count as a second person for the e-mail it carries. -#}
+{% macro identity_known_reference(s, column, expression) -%}
+    {%- set target = s.references.get(column) if s.references else none -%}
+    {%- if target is none -%}
+        {{ expression }}
+    {%- else -%}
+        {%- set referenced = identity_sources() | selectattr('model', 'equalto', target) | list -%}
+        {%- if not referenced -%}
+            {{ exceptions.raise_compiler_error(s.model ~ ": config.meta.identity.references names " ~ target ~ ", which is not an identity source") }}
+        {%- endif -%}
+        case when {{ column }} in (
+            select known.{{ referenced[0].key }} from {{ ref(target) }} as known
+        ) then {{ expression }} end
+    {%- endif -%}
 {%- endmacro %}
 
 {#- A 64-bit hash of the given columns (nulls included): the join key from records to

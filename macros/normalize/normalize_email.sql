@@ -1,6 +1,9 @@
 {#-
     normalize_email(col): the comparable form of an e-mail address, or null when the
     value is not a plausible address.
+      not plain ASCII as given -> null, checked before any case folding (lower() folds
+      KELVIN SIGN to k and İ to i; identity_audit names the look-alike reason, see
+      identifier_issue);
       trim + lowercase; plus-tags stripped (anna+shop@x.de -> anna@x.de);
       googlemail.com -> gmail.com; dots removed from gmail local parts;
       junk addresses (var `junk_emails`, e.g. test@test.com) -> null.
@@ -41,7 +44,11 @@
                      let("(" ~ local ~ ") || '@' || (" ~ domain ~ ")", '_em_norm', checked)) }}
         end
     {%- endset -%}
-    {{ let("lower(trim(" ~ col ~ "))", '_em_s', body) }}
+    {#- checked before lower(): a look-alike (Kelvin sign, İ, Cyrillic а) is never folded
+        into a matchable address (identifier_issue, docs/identity.md) -#}
+    case when {{ is_ascii('trim(' ~ col ~ ')') }} then
+        {{ let("lower(trim(" ~ col ~ "))", '_em_s', body) }}
+    end
 {%- endmacro %}
 
 

@@ -2,27 +2,75 @@
     normalize_phone(col, country_col=none): a phone number in E.164 ('+4930123456'), or
     null when it cannot be a real number.
 
-    Accepts '+', '00' and national trunk-'0' forms with spaces, brackets, dashes, dots,
-    slashes and the '(0)' of '+49 (0)30 ...'. A national number takes the record's
-    country (country_col, ISO alpha-2) or else var `default_country`. Country rules
-    (length of the national significant number, NSN): DE 6-13, AT 6-13, CH 9, GB 9-10,
-    US 10 (area code 2-9); other country codes only in international form, 8-15 digits
-    in total. Rejected: letters or other characters, impossible lengths, NSNs of one
-    repeated digit ('0000000000') or a plain counting sequence.
+    Numbering plans of every country come from the phonenumbers package (Google's
+    libphonenumber metadata), generated into macros/normalize/phone_numbering_plans.sql by
+    scripts/generate_phone_metadata.py: the calling code, the national trunk prefix and
+    the pattern of a valid national significant number (NSN) of each region.
+
+    Accepts '+' and '00' international forms and national forms with or without the trunk
+    prefix ('030 ...' in DE, '1-212-...' in the US), with spaces, brackets, dashes, dots,
+    slashes and the '(0)' of '+49 (0)30 ...'. A national number takes the record's country
+    (country_col, ISO 3166-1 alpha-2; 'UK' reads as GB) or else var `default_country`; an
+    international one finds its calling code itself (calling codes are prefix-free).
+    Rejected (null): letters or other characters, an extension glued to the number ('ext
+    5', 'x12', '#3', ';ext=2': never a plausible wrong number), an NSN that does not fit
+    the country's plan, more than 15 digits, NSNs of one repeated digit ('0000000000') or
+    a plain counting sequence.
 
     is_valid_phone(col, country_col=none, normalized=none): null when no phone was given,
     else whether it normalises (pass `normalized`, an already computed normalize_phone
     column, to avoid computing it twice).
 -#}
 
+{#- SQL: the calling code of a region expression, null for an unknown region -#}
 {% macro phone_country_calling_code(country_expr) -%}
     case {{ country_expr }}
-        when 'DE' then '49'
-        when 'AT' then '43'
-        when 'CH' then '41'
-        when 'GB' then '44'
+    {%- for region, plan in phone_region_plans().items() %}
+        when '{{ region }}' then '{{ plan[0] }}'
+    {%- endfor %}
         when 'UK' then '44'
-        when 'US' then '1'
+    end
+{%- endmacro %}
+
+{#- SQL: the national trunk prefix of a region expression ('' if none) -#}
+{% macro phone_region_trunk_prefix(country_expr) -%}
+    case {{ country_expr }}
+    {%- for region, plan in phone_region_plans().items() if plan[1] %}
+        when '{{ region }}' then '{{ plan[1] }}'
+    {%- endfor %}
+        when 'UK' then '0'
+        else ''
+    end
+{%- endmacro %}
+
+{#- SQL: whether `nsn` is a valid national significant number of region `country_expr` -#}
+{% macro phone_valid_for_region(nsn, country_expr) -%}
+    case {{ country_expr }}
+    {%- for region, plan in phone_region_plans().items() %}
+        when '{{ region }}' then {{ regexp_full_match(nsn, plan[2]) }}
+    {%- endfor %}
+        when 'UK' then {{ regexp_full_match(nsn, phone_region_plans()['GB'][2]) }}
+        else false
+    end
+{%- endmacro %}
+
+{#- SQL: the calling code a digit string (after '+') starts with, null if none -#}
+{% macro phone_calling_code_of(digits) -%}
+    {%- set codes = phone_calling_code_patterns().keys() | list -%}
+    case
+    {%- for n in [1, 2, 3] %}
+        when substr({{ digits }}, 1, {{ n }}) in ({% for c in codes if c | length == n %}'{{ c }}'{% if not loop.last %}, {% endif %}{% endfor %}) then substr({{ digits }}, 1, {{ n }})
+    {%- endfor %}
+    end
+{%- endmacro %}
+
+{#- SQL: whether `nsn` is a valid NSN of any region with calling code `code_expr` -#}
+{% macro phone_valid_for_calling_code(nsn, code_expr) -%}
+    case {{ code_expr }}
+    {%- for code, pattern in phone_calling_code_patterns().items() %}
+        when '{{ code }}' then {{ regexp_full_match(nsn, pattern) }}
+    {%- endfor %}
+        else false
     end
 {%- endmacro %}
 
@@ -35,59 +83,48 @@
     {%- if country_col is none -%}
         {%- set country = default_country -%}
     {%- else -%}
-        {%- set country = "coalesce(nullif(upper(trim(" ~ country_col ~ ")), ''), " ~ default_country ~ ")" -%}
+        {#- the record's country when the plans know it, else the default -#}
+        {%- set record_country = "nullif(upper(trim(" ~ country_col ~ ")), '')" -%}
+        {%- set country = "coalesce(case when " ~ record_country ~ " in (" ~ (phone_region_plans().keys() | map('tojson') | join(', ') | replace('"', "'")) ~ ", 'UK') then " ~ record_country ~ " end, " ~ default_country ~ ")" -%}
     {%- endif -%}
     {#- digits only: the allowed separators are removed (characters were validated first) -#}
     {%- set digits = "replace(replace(replace(replace(replace(replace(replace(replace(_ph_raw, '(0)', ''), ' ', ''), '(', ''), ')', ''), '-', ''), '.', ''), '/', ''), '+', '')" -%}
-    {#- digits with the country code: '+'/'00' international, else national with trunk 0 -#}
-    {%- set with_country_code -%}
-        case
-            when _ph_raw like '+%' then _ph_digits
-            when _ph_digits like '00%' then substr(_ph_digits, 3)
-            when _ph_cc = '1' then
-                case when length(_ph_digits) = 11 and _ph_digits like '1%' then _ph_digits
-                     else '1' || _ph_digits end
-            when _ph_digits like '0%' then _ph_cc || substr(_ph_digits, 2)
-            else _ph_cc || _ph_digits
-        end
+    {#- international: '+' or '00', digits after it start with the calling code; the
+        NSN is the rest, or the rest without a trunk 0 written after the code -#}
+    {%- set international -%}
+        {{ let("case when _ph_raw like '+%' then _ph_digits else substr(_ph_digits, 3) end", '_ph_i',
+           let(phone_calling_code_of('_ph_i'), '_ph_icc',
+               "[_ph_icc, list_filter(list_filter([substr(_ph_i, length(_ph_icc) + 1), substr(_ph_i, length(_ph_icc) + 2)],
+                    lambda _ph_n: substr(_ph_i, length(_ph_icc) + 1) = _ph_n or substr(_ph_i, length(_ph_icc) + 1) like '0%'),
+                    lambda _ph_n: " ~ phone_valid_for_calling_code('_ph_n', '_ph_icc') ~ ")[1]]")) }}
     {%- endset -%}
-    {#- '+49 030 ...': a trunk 0 written after the country code is dropped -#}
-    {%- set without_trunk -%}
-        case when substr(_ph_intl0, 1, 3) in ('490', '430', '410', '440')
-             then substr(_ph_intl0, 1, 2) || substr(_ph_intl0, 4)
-             else _ph_intl0 end
-    {%- endset -%}
-    {%- set intl_cc -%}
-        case when _ph_intl like '1%' then '1'
-             when substr(_ph_intl, 1, 2) in ('49', '43', '41', '44') then substr(_ph_intl, 1, 2)
-             else '' end
+    {#- national: the region's trunk prefix dropped when the rest is a valid NSN, else
+        the digits as they are -#}
+    {%- set national -%}
+        {{ let(phone_region_trunk_prefix('_ph_region'), '_ph_trunk',
+               "[" ~ phone_country_calling_code('_ph_region') ~ ", list_filter([
+                    case when _ph_trunk <> '' and starts_with(_ph_digits, _ph_trunk) then substr(_ph_digits, length(_ph_trunk) + 1) end,
+                    _ph_digits
+                ], lambda _ph_n: _ph_n is not null and " ~ phone_valid_for_region('_ph_n', '_ph_region') ~ ")[1]]") }}
     {%- endset -%}
     {%- set checked -%}
         case
-            when _ph_intl is null or length(_ph_intl) > 15 then null
-            when not (case _ph_icc
-                    when '1' then length(_ph_nsn) = 10 and substr(_ph_nsn, 1, 1) between '2' and '9'
-                    when '49' then length(_ph_nsn) between 6 and 13 and _ph_nsn not like '0%'
-                    when '43' then length(_ph_nsn) between 6 and 13 and _ph_nsn not like '0%'
-                    when '41' then length(_ph_nsn) = 9 and _ph_nsn not like '0%'
-                    when '44' then length(_ph_nsn) between 9 and 10 and _ph_nsn not like '0%'
-                    else length(_ph_intl) between 8 and 15 and _ph_intl not like '0%'
-                end) then null
-            when replace(_ph_nsn, substr(_ph_nsn, 1, 1), '') = '' then null
-            when _ph_nsn in ('123456789', '1234567890', '0123456789', '987654321', '9876543210') then null
-            else '+' || _ph_intl
+            when _ph_parts is null or _ph_parts[1] is null or _ph_parts[2] is null then null
+            when length(_ph_parts[1] || _ph_parts[2]) > 15 then null
+            when replace(_ph_parts[2], substr(_ph_parts[2], 1, 1), '') = '' then null
+            when _ph_parts[2] in ('123456789', '1234567890', '0123456789', '987654321', '9876543210', '12345678', '23456789') then null
+            else '+' || _ph_parts[1] || _ph_parts[2]
         end
     {%- endset -%}
     {%- set body -%}
         case
             when _ph_raw is null or _ph_raw = '' then null
+            when regexp_matches(lower(_ph_raw), '[0-9]\s*(ext\.?|extension|x|#|;\s*ext=|,)\s*[0-9]+\s*$') then null
             when not {{ regexp_full_match('_ph_raw', "\\+?[0-9 ()./-]+") }} then null
             else {{ let(digits, '_ph_digits',
-                     let(phone_country_calling_code(country), '_ph_cc',
-                     let(with_country_code, '_ph_intl0',
-                     let(without_trunk, '_ph_intl',
-                     let(intl_cc, '_ph_icc',
-                     let('substr(_ph_intl, length(_ph_icc) + 1)', '_ph_nsn', checked)))))) }}
+                     let(country, '_ph_region',
+                     let("case when _ph_raw like '+%' or _ph_digits like '00%' then (" ~ international ~ ") else (" ~ national ~ ") end", '_ph_parts',
+                         checked))) }}
         end
     {%- endset -%}
     {{ let("trim(cast(" ~ col ~ " as " ~ dbt.type_string() ~ "))", '_ph_raw', body) }}

@@ -11,12 +11,17 @@ having count(*) > 1
 {#-
     Every raw row is accounted for: rows in the raw export = rows staged (the model under
     test) + rows quarantined + rows erased (privacy erasure requests, docs/privacy.md).
-    Returns one row describing the gap when they differ.
+    The raw count comes from an independent reader (raw_row_counts: pyarrow), and the rows
+    DuckDB's reader returned must equal it. Returns one row describing the gap.
 -#}
 {% test raw_rows_reconcile(model, raw, quarantine) %}
 with counts as (
     select
-        (select count(*) from {{ raw }}) as raw_rows,
+        (
+            select counted.raw_rows from {{ ref('raw_row_counts') }} as counted
+            where counted.source_table = '{{ raw.schema }}.{{ raw.identifier }}'
+        ) as raw_rows,
+        (select count(*) from {{ raw }}) as read_rows,
         (select count(*) from {{ model }}) as staged_rows,
         (select count(*) from {{ quarantine }}) as quarantined_rows,
         (
@@ -27,7 +32,9 @@ with counts as (
 
 select *
 from counts
-where raw_rows <> staged_rows + quarantined_rows + erased_rows
+where raw_rows is null
+    or raw_rows <> staged_rows + quarantined_rows + erased_rows
+    or raw_rows <> read_rows
 {% endtest %}
 
 {#- fails for each table whose quarantine rate exceeds var `quarantine_max_rate` (default 5%) -#}

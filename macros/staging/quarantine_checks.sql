@@ -4,9 +4,11 @@
     use inside collect_reasons(); a row whose reasons are all null is staged, any other
     row is quarantined with the reasons joined by ', '.
     Reason codes: missing_primary_key, conflicting_duplicate_key, exact_duplicate,
-    <col>_missing, <col>_unparseable, <col>_in_future, <col>_before_1990,
-    <col>_not_a_number, <col>_negative, <col>_out_of_range, <col>_absurd,
-    unknown_currency, no_exchange_rate.
+    <col>_missing, <col>_unparseable, <col>_unreadable_time_zone, <col>_in_future,
+    <col>_before_1990, <col>_not_a_number, <col>_rounded (a fraction where a whole number
+    or more decimals than the type holds), <col>_negative, <col>_out_of_range,
+    <col>_absurd, unknown_currency, no_exchange_rate, login_id_<issue> (a look-alike
+    login: identifier_issue).
 -#}
 
 {#- null/blank -> null, else the trimmed text -#}
@@ -55,7 +57,9 @@
     {%- if required -%}
     case when {{ clean_text(raw) }} is null then '{{ name }}_missing' end,
     {% endif -%}
-    case when {{ clean_text(raw) }} is not null and {{ typed }} is null then '{{ name }}_unparseable' end,
+    case when {{ clean_text(raw) }} is not null and {{ typed }} is null then
+        case when {{ has_unreadable_time_zone(raw) }} then '{{ name }}_unreadable_time_zone' else '{{ name }}_unparseable' end
+    end,
     case when {{ typed }} > {{ max_plausible_timestamp() }} then '{{ name }}_in_future' end,
     case when {{ typed }} < {{ min_plausible_timestamp() }} then '{{ name }}_before_1990' end
 {%- endmacro %}
@@ -64,7 +68,12 @@
     {%- if required -%}
     case when {{ clean_text(raw) }} is null then '{{ name }}_missing' end,
     {% endif -%}
-    case when {{ clean_text(raw) }} is not null and {{ typed }} is null then '{{ name }}_not_a_number' end
+    case when {{ clean_text(raw) }} is not null and {{ typed }} is null then '{{ name }}_not_a_number' end,
+    {#- the cast rounds (2.5 -> 3 for an integer, 12.345 -> 12.35 for decimal(12, 2)):
+        never stage a plausible wrong value -#}
+    case when {{ typed }} is not null
+        and try_cast({{ clean_text(raw) }} as double) <> cast({{ typed }} as double)
+        then '{{ name }}_rounded' end
     {%- if minimum is not none %},
     case when {{ typed }} < {{ minimum }} then '{{ name }}_{{ "negative" if minimum == 0 else "out_of_range" }}' end
     {%- endif %}

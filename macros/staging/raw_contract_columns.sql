@@ -5,7 +5,7 @@
         'shop.customers': ['customer_id', 'email', 'first_name', 'last_name', 'phone', 'country_code', 'created_at', 'updated_at'],
         'shop.orders': ['order_id', 'customer_id', 'email', 'ordered_at', 'currency', 'order_total', 'status', 'order_channel', 'shipping_country'],
         'shop.order_lines': ['order_line_id', 'order_id', 'product_id', 'product_category', 'quantity', 'unit_price'],
-        'crm.contacts': ['contact_id', 'email', 'phone', 'first_name', 'last_name', 'birth_date', 'street', 'postal_code', 'city', 'country_code', 'created_by', 'created_at', 'updated_at'],
+        'crm.contacts': ['contact_id', 'email', 'phone', 'first_name', 'last_name', 'birth_date', 'street', 'postal_code', 'city', 'country_code', 'created_by', 'id_number', 'created_at', 'updated_at'],
         'support.tickets': ['ticket_id', 'requester_email', 'requester_phone', 'channel', 'category', 'opened_at', 'resolved_at', 'satisfaction_score'],
         'newsletter.subscribers': ['subscriber_id', 'email', 'status', 'opted_in_at', 'confirmed_at', 'opted_out_at', 'signup_source'],
         'newsletter.email_events': ['event_id', 'subscriber_id', 'campaign_id', 'event_type', 'occurred_at'],

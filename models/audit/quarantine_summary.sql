@@ -1,4 +1,5 @@
-{#- one row per raw table: raw rows, staged rows, quarantined rows, rows erased by
+{#- one row per raw table: raw rows (counted independently by raw_row_counts), rows
+    DuckDB's reader returned, staged rows, quarantined rows, rows erased by
     privacy erasure requests (docs/privacy.md) and the quarantine rate -#}
 {%- set tables = [
     ('shop', 'customers'), ('shop', 'orders'), ('shop', 'order_lines'),
@@ -14,7 +15,11 @@ with
 counts_{{ system }}__{{ name }} as (
     select
         '{{ system }}.{{ name }}' as source_table,
-        (select count(*) from {{ source(system, name) }}) as raw_rows,
+        (
+            select counted.raw_rows from {{ ref('raw_row_counts') }} as counted
+            where counted.source_table = '{{ system }}.{{ name }}'
+        ) as raw_rows,
+        (select count(*) from {{ source(system, name) }}) as read_rows,
         (select count(*) from {{ ref('stg_' ~ system ~ '__' ~ name) }}) as staged_rows,
         (select count(*) from {{ ref('quarantine_' ~ system ~ '__' ~ name) }}) as quarantined_rows,
         (
@@ -35,10 +40,14 @@ final as (
     select
         source_table,
         cast(raw_rows as bigint) as raw_rows,
+        cast(read_rows as bigint) as read_rows,
         cast(staged_rows as bigint) as staged_rows,
         cast(quarantined_rows as bigint) as quarantined_rows,
         cast(erased_rows as bigint) as erased_rows,
-        cast(raw_rows - staged_rows - quarantined_rows - erased_rows as bigint) as unaccounted_rows,
+        cast(
+            coalesce(raw_rows, -1) - staged_rows - quarantined_rows - erased_rows
+            + abs(coalesce(raw_rows, -1) - read_rows) as bigint
+        ) as unaccounted_rows,
         case
             when raw_rows > 0 then cast(quarantined_rows as double) / raw_rows
             else 0

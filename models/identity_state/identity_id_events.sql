@@ -1,5 +1,6 @@
-{#- Persistent, append-only: every customer-ID event (minted, split, merged, retired,
-    erased) of every build. Survives --full-refresh (config: dbt_project.yml, identity_state). -#}
+{#- This build's customer-ID events (minted, split, merged, retired). Written to
+    identity_state_pending; appended to the committed identity_state.identity_id_events
+    (every event of every good build) when the build passed (customer360.build_state). -#}
 -- depends_on: {{ ref('identity_registry') }}
 -- depends_on: {{ ref('identity_record_assignments') }}
 

@@ -1,6 +1,6 @@
-{#- Persistent: the customer ID every known record had at the end of the last build; the
-    next build compares its clusters with it. Survives --full-refresh (config:
-    dbt_project.yml, identity_state); replaced as a whole in one delete+insert per build. -#}
+{#- The customer ID of every record at the end of this build; the next build compares its
+    clusters with the committed copy (identity_state). Written to identity_state_pending;
+    committed when the build passed (customer360.build_state). -#}
 -- depends_on: {{ ref('int_identity__id_changes') }}
 
 with

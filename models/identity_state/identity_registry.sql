@@ -1,6 +1,7 @@
-{#- Persistent: every customer ID ever minted, with status and the ID it resolves to.
-    Survives --full-refresh (config: dbt_project.yml, identity_state); replaced as a whole in one
-    delete+insert per build. Reset only with `customer360 reset-ids --yes`. -#}
+{#- This build's registry: every customer ID ever minted, with status and the ID it
+    resolves to. Written to identity_state_pending; committed to identity_state (which
+    survives --full-refresh and is reset only with `customer360 reset-ids --yes`) when the
+    build passed (customer360.build_state). -#}
 -- depends_on: {{ ref('int_identity__id_changes') }}
 
 with

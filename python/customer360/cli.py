@@ -5,12 +5,15 @@ Each command calls a function that tests call directly; no logic lives here.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from customer360.console import cell, literal
 from customer360.settings import Settings
 
 app = typer.Typer(
@@ -18,29 +21,73 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-console = Console()
+console = Console(emoji=False)  # ':name:' in file-derived text stays text
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="Project config: which systems/tables you have, vars, freshness "
+        "(default: $C360_CONFIG, else customer360.yml; docs/bring-your-own-data.md).",
+    ),
+]
+VarsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--vars",
+        help="dbt vars as YAML/JSON, over the config's: "
+        "'{base_currency: USD, clv_churn_as_of_date: 1998-06-30}'.",
+    ),
+]
+
+
+def _settings(config: Path | None = None, variables: str | None = None) -> Settings:
+    """Settings from the environment with the project config and --vars; a bad config
+    or --vars exits 2 with the message (file and key)."""
+    from customer360.config import ConfigError, parse_vars
+
+    try:
+        settings = Settings.from_env(config)
+        if variables:
+            settings = dataclasses.replace(settings, cli_vars=parse_vars(variables))
+    except ConfigError as exc:
+        console.print(f"[red]{literal(exc)}[/red]")
+        raise typer.Exit(2) from exc
+    return settings
 
 
 @app.command()
 def demo(
     people: Annotated[int, typer.Option(help="Number of synthetic people.")] = 10_000,
     seed: Annotated[int, typer.Option(help="Generator seed.")] = 42,
+    config: ConfigOption = None,
+    variables: VarsOption = None,
 ) -> None:
     """Generate the demo sources, build the warehouse, validate it and print a summary."""
     from customer360.pipeline import run_demo
 
-    ok = run_demo(Settings.from_env(), people=people, seed=seed, console=console)
+    ok = run_demo(_settings(config, variables), people=people, seed=seed, console=console)
     raise typer.Exit(0 if ok else 1)
 
 
 @app.command()
 def build(
     full_refresh: Annotated[bool, typer.Option(help="Rebuild tables (ID registry kept).")] = False,
+    config: ConfigOption = None,
+    variables: VarsOption = None,
+    report: Annotated[
+        bool, typer.Option(help="After publishing, write dbt docs and the HTML report.")
+    ] = True,
 ) -> None:
-    """Run `dbt build` on the current raw exports and print a summary."""
-    from customer360.pipeline import run_build
+    """Check the raw exports, `dbt build`, check freshness, validate, publish and print a
+    summary (which systems were used, which marts were skipped), then the report."""
+    from customer360.pipeline import RunReport, run_build, write_docs_and_report
 
-    ok = run_build(Settings.from_env(), console=console, full_refresh=full_refresh)
+    settings = _settings(config, variables)
+    run = RunReport()
+    ok = run_build(settings, console=console, full_refresh=full_refresh, run=run)
+    if ok and report:
+        ok = write_docs_and_report(settings, console, run)
     raise typer.Exit(0 if ok else 1)
 
 
@@ -49,10 +96,22 @@ def summary(
     db: Annotated[Path | None, typer.Option(help="DuckDB file (default: build DB).")] = None,
 ) -> None:
     """Print row counts per layer of a built warehouse."""
+    import duckdb
+
     from customer360.pipeline import print_summary
 
     settings = Settings.from_env()
-    print_summary(db or settings.build_db, console=console)
+    target = db or settings.build_db
+    if not target.is_file():
+        console.print(
+            f"[red]no DuckDB file at {literal(target)}: run `customer360 build` first[/red]"
+        )
+        raise typer.Exit(2)
+    try:
+        print_summary(target, console=console)
+    except duckdb.Error as exc:
+        console.print(f"[red]cannot read {literal(target)}: {literal(exc)}[/red]")
+        raise typer.Exit(2) from exc
 
 
 # --- generator commands (customer360.generate) -------------------------------------
@@ -84,16 +143,19 @@ def generate(
         end = date.fromisoformat(end_date) if end_date else None
         result = run_generate(data_dir, people=people, seed=seed, fmt=fmt, day=day, end_date=end)
     except ValueError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(2) from exc
     summary_table = Table(title=f"raw rows as of {result.as_of:%Y-%m-%d %H:%M} UTC (day {day})")
     summary_table.add_column("table")
     summary_table.add_column("rows", justify="right")
     for name, n in result.rows.items():
-        summary_table.add_row(name, f"{n:,}")
+        summary_table.add_row(cell(name), f"{n:,}")
     summary_table.add_row("[bold]total", f"[bold]{result.total_rows:,}")
     console.print(summary_table)
-    console.print(f"wrote {data_dir}/raw ({fmt}) and {data_dir}/truth in {result.seconds:.1f} s")
+    console.print(
+        f"wrote {literal(data_dir)}/raw ({literal(fmt)}) and {literal(data_dir)}/truth in "
+        f"{result.seconds:.1f} s"
+    )
 
 
 # --- identity commands (customer360.identity) --------------------------------------
@@ -119,7 +181,7 @@ def explain(
             result = explain_customer(db or settings.build_db, customer_id, from_record, to_record)
             log["customer_id"] = result.customer_id
     except IdentityError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(2) from exc
     print_explanation(result, console)
 
@@ -135,7 +197,7 @@ def evaluate(
     try:
         result = run_evaluate(Settings.from_env(), db)
     except IdentityError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(2) from exc
     print_evaluation(result, console)
 
@@ -153,12 +215,76 @@ def reset_ids_command(
     settings = Settings.from_env()
     if not yes:
         console.print(
-            f"[red]reset-ids forgets every customer ID in {settings.build_db}; "
+            f"[red]reset-ids forgets every customer ID in {literal(settings.build_db)}; "
             "IDs given to analysts or systems will no longer resolve. Re-run with --yes.[/red]"
         )
         raise typer.Exit(2)
-    dropped = reset_ids(settings)
-    console.print(f"dropped: {', '.join(dropped) if dropped else 'nothing (no registry)'}")
+    from customer360.build_state import BuildLock, BuildLockError
+
+    try:
+        with BuildLock(settings.build_db, "customer360 reset-ids"):
+            dropped = reset_ids(settings)
+    except BuildLockError as exc:
+        console.print(f"[red]{literal(exc)}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"dropped: {literal(', '.join(dropped)) if dropped else 'nothing (no registry)'}")
+
+
+@app.command("retrain-matcher")
+def retrain_matcher_command(
+    db: Annotated[Path | None, typer.Option(help="DuckDB file (default: build DB).")] = None,
+) -> None:
+    """Train the probabilistic matcher again on the last build's person records and store
+    it as a new version (identity_state.probabilistic_model); nothing is stored when the
+    fit equals the current model. The next build scores with it."""
+    from customer360.probabilistic import retrain
+
+    settings = Settings.from_env()
+    try:
+        result = retrain(str(db or settings.build_db))
+    except (ValueError, duckdb_errors()) as exc:
+        console.print(f"[red]{literal(exc)}[/red]")
+        raise typer.Exit(2) from exc
+    if result.changed:
+        console.print(
+            f"stored model v{result.version} (was v{result.previous_version}; largest weight "
+            f"change {result.max_weight_change:.4f}): the next build scores with it"
+        )
+    else:
+        console.print(f"the fit equals the stored model v{result.version}: nothing changed")
+    console.print(result.stats)
+
+
+@app.command("matcher-preview")
+def matcher_preview_command(
+    threshold: Annotated[float, typer.Option(help="Match probability to preview (>= 0.5).")],
+    db: Annotated[Path | None, typer.Option(help="DuckDB file (default: build DB).")] = None,
+) -> None:
+    """Show how many customers a new probabilistic-match threshold would merge or split,
+    before it is applied (var identity_probabilistic.threshold)."""
+    from customer360.probabilistic import preview_threshold
+
+    settings = Settings.from_env()
+    try:
+        p = preview_threshold(str(db or settings.build_db), threshold)
+    except (ValueError, duckdb_errors()) as exc:
+        console.print(f"[red]{literal(exc)}[/red]")
+        raise typer.Exit(2) from exc
+    console.print(
+        f"threshold {p.current_threshold} -> {p.new_threshold}: links {p.links_now} -> "
+        f"{p.links_after}; {p.customers_merged} customers would merge into others, "
+        f"{p.customers_split_off} new customers would split off"
+    )
+    for a, b in p.merge_examples:
+        console.print(f"  merge: {a} + {b}")
+    for c in p.split_examples:
+        console.print(f"  split: {c}")
+
+
+def duckdb_errors() -> type[Exception]:
+    import duckdb
+
+    return duckdb.Error
 
 
 # --- quality commands (customer360.raw_contract_check / customer360.gx_validation) ---
@@ -172,12 +298,28 @@ def check_raw_command(
     raw_format: Annotated[
         str | None, typer.Option("--format", help="parquet or csv (default: $C360_RAW_FORMAT).")
     ] = None,
+    config: ConfigOption = None,
 ) -> None:
-    """Check the raw exports against the contract: missing files or required columns fail."""
+    """Check the raw exports of the systems the project config declares against the
+    contract: missing files or required columns fail; undeclared systems are not read."""
+    from customer360.config import ConfigError
+    from customer360.coverage import print_systems
     from customer360.raw_contract_check import check_raw, print_report
 
-    settings = Settings.from_env()
-    report = check_raw(raw_path or settings.raw_path, raw_format or settings.raw_format)
+    settings = _settings(config)
+    fmt = raw_format or settings.raw_format
+    if fmt not in ("parquet", "csv"):
+        console.print(f"[red]--format must be parquet or csv, not {literal(repr(fmt))}[/red]")
+        raise typer.Exit(2)
+    try:
+        tables = settings.config.present_tables(settings.project_dir)
+    except ConfigError as exc:
+        console.print(f"[red]{literal(exc)}[/red]")
+        raise typer.Exit(2) from exc
+    if raw_path:
+        settings = dataclasses.replace(settings, raw_path=raw_path.resolve())
+    print_systems(settings, console)
+    report = check_raw(raw_path or settings.raw_path, fmt, tables)
     print_report(report, console)
     raise typer.Exit(0 if report.ok else 1)
 
@@ -188,15 +330,25 @@ def validate(
     docs_dir: Annotated[
         Path | None, typer.Option(help="Where GX data docs go (default: <reports>/gx).")
     ] = None,
+    config: ConfigOption = None,
+    variables: VarsOption = None,
 ) -> None:
     """Run the Great Expectations suite on dim_customer and customer_source_map."""
-    from customer360.gx_validation import ValidationSetupError, print_validation, run_validation
+    from customer360.gx_validation import (
+        ValidationSetupError,
+        customer_id_regex,
+        print_validation,
+        run_validation,
+    )
 
-    settings = Settings.from_env()
+    settings = _settings(config, variables)
+    regex = customer_id_regex(settings.project_dir, settings.dbt_vars())  # the build's ID format
     try:
-        result = run_validation(db or settings.build_db, docs_dir or settings.reports_dir / "gx")
+        result = run_validation(
+            db or settings.build_db, docs_dir or settings.reports_dir / "gx", regex
+        )
     except ValidationSetupError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(2) from exc
     print_validation(result, console)
     raise typer.Exit(0 if result.success else 1)
@@ -214,12 +366,70 @@ def publish(
             "$C360_PUBLISH_INCLUDE or analyst)."
         ),
     ] = None,
+    config: ConfigOption = None,
 ) -> None:
-    """Publish the build DB's analyst schemas atomically to the published warehouse file."""
+    """Publish the build DB's analyst schemas atomically to the published warehouse file.
+    Only a build that passed (dbt, freshness, validation) is published; a plain `dbt
+    build` is validated first."""
+    from customer360.build_state import (
+        BuildLock,
+        BuildLockError,
+        BuildNotPassedError,
+        read_status,
+        require_passed,
+    )
+
+    settings = _settings(config)
+    try:
+        with BuildLock(settings.build_db, "customer360 publish"):
+            status = read_status(settings.build_db) or {}
+            if status.get("status") == "dbt_passed":  # plain `dbt build`: validate first
+                _validate_then_mark_passed(settings)
+            require_passed(settings.build_db)
+            _publish_locked(settings, include)
+    except (BuildLockError, BuildNotPassedError) as exc:
+        console.print(f"[red]{literal(exc)}[/red]")
+        raise typer.Exit(1) from exc
+
+
+def _validate_then_mark_passed(settings: Settings) -> None:
+    """A build that passed plain `dbt build`: run the Great Expectations suite; when it
+    passes, commit the identity state and mark the build passed."""
+    from customer360.build_state import (
+        commit_identity_state,
+        mark_failed,
+        mark_passed,
+        read_status,
+    )
+    from customer360.gx_validation import (
+        ValidationSetupError,
+        customer_id_regex,
+        print_validation,
+        run_validation,
+    )
+
+    console.print("the last build ran plain `dbt build`: validating it before publishing")
+    regex = customer_id_regex(settings.project_dir, settings.dbt_vars())  # the build's ID format
+    try:
+        result = run_validation(settings.build_db, settings.reports_dir / "gx", regex)
+    except ValidationSetupError as exc:
+        console.print(f"[red]{literal(exc)}[/red]")
+        raise typer.Exit(2) from exc
+    print_validation(result, console)
+    if not result.success:
+        mark_failed(settings.build_db, "validation (Great Expectations) failed")
+        return
+    status = read_status(settings.build_db) or {}
+    if status.get("detail") == "identity state not committed":  # dbt deferred the commit
+        commit_identity_state(settings.build_db)
+    else:  # dbt's on-run-end committed it: only the status changes
+        mark_passed(settings.build_db, "validated by customer360 publish")
+
+
+def _publish_locked(settings: Settings, include: str | None) -> None:
     from customer360.publish import PublishConfig, PublishError, print_publish_result
     from customer360.publish import publish as publish_warehouse
 
-    settings = Settings.from_env()
     try:
         config = PublishConfig.from_env()
         if include:
@@ -229,7 +439,7 @@ def publish(
             )
         result = publish_warehouse(settings, config=config)
     except PublishError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(1) from exc
     print_publish_result(result, console)
 
@@ -244,14 +454,15 @@ def report(
         Path | None,
         typer.Option("--out", "-o", help="HTML file (default: <reports>/customer360_report.html)."),
     ] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Write a static, self-contained HTML report with plots of the warehouse."""
     from customer360.report import ReportError, print_report_result, write_report
 
     try:
-        result = write_report(Settings.from_env(), db=db, out=out)
+        result = write_report(_settings(config), db=db, out=out)
     except ReportError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(2) from exc
     print_report_result(result, console)
 
@@ -284,7 +495,7 @@ def subject_access_command(
             )
             log["customer_id"] = data["customer_id"]
     except PrivacyError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(2) from exc
     text = write_json(data, out)
     if out is None:
@@ -293,7 +504,7 @@ def subject_access_command(
         console.print(
             f"wrote {len(data['records'])} source records, "
             f"{sum(len(v) for v in data['marts'].values())} mart rows of "
-            f"{data['customer_id'] or 'no customer'} to {out}"
+            f"{literal(data['customer_id'] or 'no customer')} to {literal(out)}"
         )
 
 
@@ -312,13 +523,29 @@ def erase(
 
     settings = Settings.from_env()
     kind, subject = _privacy_subject(customer_id, email, None)
+    if email is not None and not _looks_like_email(email):
+        console.print(
+            f"[red]{literal(repr(email))} is not an e-mail address (name@domain.tld): erasure "
+            "by e-mail needs the address exactly as the person gave it[/red]"
+        )
+        raise typer.Exit(2)
+    from customer360.build_state import BuildLock, BuildLockError
+
     try:
-        with audited(settings, "erase", kind, subject) as log:
+        with (
+            BuildLock(settings.build_db, "customer360 erase"),
+            audited(settings, "erase", kind, subject) as log,
+        ):
             result = run_erase(settings, customer_id=customer_id, email=email)
             log["customer_id"] = ",".join(result.customer_ids) or None
-    except PrivacyError as exc:
-        console.print(f"[red]{exc}[/red]")
+    except (PrivacyError, BuildLockError) as exc:
+        console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(2) from exc
+    from customer360.build_state import mark_failed
+
+    # the build on disk still holds the person: it must not be published (nor its
+    # pending identity state committed over the tombstones) until the next build
+    mark_failed(settings.build_db, "erasure requested after this build: rebuild")
     message = (
         f"erasure request {result.request_id}: {result.n_records} records and "
         f"{result.n_identifiers} identifiers suppressed"
@@ -327,8 +554,17 @@ def erase(
         message += f", {result.n_shared_identifiers_kept} identifiers shared with others kept"
     if result.customer_ids:
         message += f"; customer ID(s) {', '.join(result.customer_ids)} tombstoned"
-    console.print(message)
+    console.print(cell(message))
     console.print("run `customer360 build` to remove the person from every layer and publish")
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+
+
+def _looks_like_email(value: str) -> bool:
+    """One @, no spaces or control characters, a dotted domain."""
+    text = value.strip()
+    return text.isprintable() and _EMAIL.fullmatch(text) is not None
 
 
 def _privacy_subject(
@@ -342,5 +578,29 @@ def _privacy_subject(
     return given[0]
 
 
+def main() -> None:
+    """Entry point (``customer360``): the commands handle the errors they expect; any
+    other exception is printed as one line (literally) with exit code 3 instead of a
+    traceback. ``C360_DEBUG=1`` shows the traceback."""
+    import os
+    import sys
+
+    try:
+        app()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        console.print("[red]interrupted[/red]")
+        sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("C360_DEBUG") == "1":
+            raise
+        console.print(
+            f"[red]customer360 failed: {literal(type(exc).__name__)}: {literal(exc)}[/red] "
+            "(an unexpected error: please report it; C360_DEBUG=1 shows the traceback)"
+        )
+        sys.exit(3)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    main()

@@ -146,6 +146,19 @@ def summarise_transactions(
 
 
 def _summarise_days(days: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
+    if len(days) == 0:  # no buyers: the empty summary, typed
+        empty = pd.DataFrame(
+            {
+                "frequency": pd.Series([], dtype="int64"),
+                "recency": pd.Series([], dtype=float),
+                "T": pd.Series([], dtype=float),
+                "monetary_value": pd.Series([], dtype=float),
+                "first_purchase_date": pd.Series([], dtype="datetime64[ns]"),
+                "last_purchase_date": pd.Series([], dtype="datetime64[ns]"),
+            },
+            index=pd.Index([], name="customer_id", dtype=days["customer_id"].dtype),
+        )
+        return empty
     days = days.sort_values(["customer_id", "day"])
     grouped = days.groupby("customer_id", sort=True)
     first = grouped["day"].min()
@@ -226,7 +239,7 @@ class FitResult:
     """A maximum-likelihood fit and what is needed to judge it."""
 
     model: str
-    params: BetaGeoParams | GammaGammaParams
+    params: BetaGeoParams | GammaGammaParams | ParetoNBDParams | ModifiedBetaGeoParams
     log_likelihood: float  # summed over customers, at the estimate
     n_customers: int
     converged: bool
@@ -255,16 +268,26 @@ def _as_arrays(*values: object) -> list[np.ndarray]:
 
 
 def _compress(columns: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Identical rows collapse into one with a weight (CDNOW: 2,357 rows -> ~1,300)."""
+    """Identical rows collapse into one with a weight (CDNOW: 2,357 rows -> ~1,300), in
+    sorted order: the fit then does not depend on the input row order (floating-point
+    sums follow the rows)."""
     frame = pd.DataFrame(columns)
-    counted = frame.groupby(list(columns), sort=False).size().reset_index(name="_w")
+    counted = frame.groupby(list(columns), sort=True).size().reset_index(name="_w")
     return {c: counted[c].to_numpy(float) for c in columns}, counted["_w"].to_numpy(float)
 
 
-def _minimise(objective, x0: np.ndarray, max_iter: int = 20_000) -> optimize.OptimizeResult:
-    """Quasi-Newton on log-parameters, then a Nelder-Mead polish from its end point."""
+def _minimise(
+    objective, x0: np.ndarray, max_iter: int = 20_000, polish: bool = True
+) -> optimize.OptimizeResult:
+    """Quasi-Newton on log-parameters, then (``polish``) a Nelder-Mead polish from its end
+    point. Without the polish (a quick fit, e.g. for model-based churn features) the
+    quasi-Newton result and its own convergence flag are returned."""
     with np.errstate(all="ignore"):
         first = optimize.minimize(objective, x0, method="L-BFGS-B")
+        if not polish:
+            first.nit_total = int(getattr(first, "nit", 0))
+            first.converged = bool(first.success) and bool(np.isfinite(first.fun))
+            return first
         start = first.x if np.isfinite(first.fun) else x0
         polish = optimize.minimize(
             objective,
@@ -301,8 +324,11 @@ def bgnbd_log_likelihood(
     return common + np.where(has_repeat, np.logaddexp(alive_term, dead_term), alive_term)
 
 
-def fit_bgnbd(summary: pd.DataFrame, initial: BetaGeoParams | None = None) -> FitResult:
-    """Maximum-likelihood BG/NBD fit (no penalizer) on a ``summarise_transactions`` table."""
+def fit_bgnbd(
+    summary: pd.DataFrame, initial: BetaGeoParams | None = None, *, polish: bool = True
+) -> FitResult:
+    """Maximum-likelihood BG/NBD fit (no penalizer) on a ``summarise_transactions`` table
+    (``polish``: see ``_minimise``)."""
     _require_columns(summary, ("frequency", "recency", "T"), "summary")
     if len(summary) == 0:
         raise ValueError("summary: no customers to fit the BG/NBD model on")
@@ -322,7 +348,7 @@ def fit_bgnbd(summary: pd.DataFrame, initial: BetaGeoParams | None = None) -> Fi
         return float(value) if np.isfinite(value) else np.inf
 
     start = initial or BetaGeoParams(1.0, 1.0, 1.0, 1.0)
-    res = _minimise(negative_ll, np.log(np.array(list(asdict(start).values()))))
+    res = _minimise(negative_ll, np.log(np.array(list(asdict(start).values()))), polish=polish)
     params = BetaGeoParams(*(float(v) for v in np.exp(res.x)))
     return FitResult(
         model="bgnbd",
@@ -591,7 +617,7 @@ def simulate_gamma_gamma(params: GammaGammaParams, frequency: object, seed: int 
 
 
 def discounted_clv(
-    bgnbd: BetaGeoParams,
+    bgnbd: PurchaseParams,
     summary: pd.DataFrame,
     expected_spend: object,
     *,
@@ -602,7 +628,8 @@ def discounted_clv(
     """Discounted expected value of future purchases over ``horizon_months``.
 
     CLV = margin * sum_{m=1..H} (E[Y(m)] - E[Y(m-1)]) * spend / (1 + d)^(m/12),
-    with E[Y(m)] the BG/NBD conditional expected purchases in the first m months after T
+    with E[Y(m)] the purchase model's (BG/NBD, Pareto/NBD or MBG/NBD) conditional expected
+    purchases in the first m months after T
     (a month is 365.25/12 days), spend the Gamma-Gamma expected spend per purchase and d
     the annual discount rate (cash flows of month m discounted at its end).
     """
@@ -617,9 +644,7 @@ def discounted_clv(
     value = np.zeros(len(summary))
     previous = np.zeros(len(summary))
     for month in range(1, horizon_months + 1):
-        cumulative = bgnbd_conditional_expected_purchases(
-            bgnbd, month * WEEKS_PER_MONTH, x, t_x, t_cal
-        )
+        cumulative = conditional_expected_purchases(bgnbd, month * WEEKS_PER_MONTH, x, t_x, t_cal)
         value += (cumulative - previous) / (1 + annual_discount_rate) ** (month / 12)
         previous = cumulative
     return margin * value * spend
@@ -637,18 +662,19 @@ class HoldoutDiagnostics:
 
 
 def holdout_diagnostics(
-    params: BetaGeoParams, holdout_summary: pd.DataFrame, max_bucket: int = 7
+    params: PurchaseParams, holdout_summary: pd.DataFrame, max_bucket: int = 7
 ) -> HoldoutDiagnostics:
-    """Compare BG/NBD conditional expectations with the holdout purchases of
-    ``summarise_calibration_holdout`` output, by calibration frequency (0..max_bucket,
-    the last bucket holding max_bucket and more, as in FHL 2005 fig. 4) and overall."""
+    """Compare a purchase model's (BG/NBD, Pareto/NBD or MBG/NBD) conditional expectations
+    with the holdout purchases of ``summarise_calibration_holdout`` output, by calibration
+    frequency (0..max_bucket, the last bucket holding max_bucket and more, as in FHL 2005
+    fig. 4) and overall."""
     _require_columns(
         holdout_summary,
         ("frequency", "recency", "T", "frequency_holdout", "duration_holdout"),
         "holdout summary",
     )
     s = holdout_summary
-    predicted = bgnbd_conditional_expected_purchases(
+    predicted = conditional_expected_purchases(
         params, s["duration_holdout"], s["frequency"], s["recency"], s["T"]
     )
     frame = pd.DataFrame(
@@ -690,11 +716,15 @@ def holdout_diagnostics(
 @dataclass(frozen=True)
 class ClvResult:
     customers: pd.DataFrame  # per customer, indexed by customer_id
-    bgnbd: FitResult
+    purchase: FitResult  # the purchase model (BG/NBD unless another is asked for)
     gamma_gamma: FitResult
 
+    @property
+    def bgnbd(self) -> FitResult:  # the name before other purchase models existed
+        return self.purchase
+
     def fit_frame(self) -> pd.DataFrame:
-        return pd.concat([self.bgnbd.to_frame(), self.gamma_gamma.to_frame()], ignore_index=True)
+        return pd.concat([self.purchase.to_frame(), self.gamma_gamma.to_frame()], ignore_index=True)
 
 
 def predict_clv(
@@ -709,48 +739,738 @@ def predict_clv(
     annual_discount_rate: float = 0.10,
     margin: float = 1.0,
     exclude_nonpositive_spend: bool = False,
+    purchase_model: str = "bgnbd",
+    level: float = 0.8,
 ) -> ClvResult:
-    """Fit both models as of ``calibration_end`` and score every customer.
+    """Fit a purchase model (``purchase_model``, default BG/NBD) and Gamma-Gamma as of
+    ``calibration_end`` and score every customer (``score_customers``).
 
     ``exclude_nonpositive_spend`` leaves repeat customers with a mean repeat spend <= 0
     out of the Gamma-Gamma fit (counted in its ``extra``) instead of raising; they are
-    still scored, with the expected spend floored at 0.
-
-    Per-customer columns: the summary columns, ``p_alive``,
-    ``expected_purchases_<n>d`` and ``p_purchase_<n>d`` for each horizon in days,
-    ``expected_spend`` and ``clv`` (discounted, ``horizon_months``, ``annual_discount_rate``).
-    """
+    still scored, with the expected spend floored at 0."""
     summary = summarise_transactions(
         tx, calibration_end, customer_col=customer_col, date_col=date_col, amount_col=amount_col
     )
-    bg = fit_bgnbd(summary)
+    purchase = fit_purchase_model(purchase_model, summary)
     gg = fit_gamma_gamma(summary, exclude_nonpositive=exclude_nonpositive_spend)
-    params: BetaGeoParams = bg.params  # type: ignore[assignment]
-    spend_params: GammaGammaParams = gg.params  # type: ignore[assignment]
-    out = summary.copy()
-    args = (out["frequency"], out["recency"], out["T"])
-    out["p_alive"] = bgnbd_probability_alive(params, *args)
-    for days in horizons_days:
-        weeks = days / DAYS_PER_WEEK
-        out[f"expected_purchases_{days}d"] = bgnbd_conditional_expected_purchases(
-            params, weeks, *args
-        )
-        out[f"p_purchase_{days}d"] = bgnbd_probability_purchase(params, weeks, *args)
-    out["expected_spend"] = np.maximum(
-        gamma_gamma_expected_spend(spend_params, out["frequency"], out["monetary_value"]), 0.0
-    )
-    out["clv"] = discounted_clv(
-        params,
-        out,
-        out["expected_spend"],
+    out = score_customers(
+        summary,
+        purchase.params,  # type: ignore[arg-type]
+        gg.params,  # type: ignore[arg-type]
+        horizons_days=horizons_days,
         horizon_months=horizon_months,
         annual_discount_rate=annual_discount_rate,
         margin=margin,
+        level=level,
     )
-    return ClvResult(out, bg, gg)
+    return ClvResult(out, purchase, gg)
 
 
 def _require_columns(frame: pd.DataFrame, columns: tuple[str, ...], table: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValueError(f"{table}: missing column(s) {missing}")
+
+
+# ----------------------------------------------------------------------------- Pareto/NBD
+#
+# Schmittlein, Morrison & Colombo (1987), "Counting Your Customers: Who Are They and What
+# Will They Do Next?", Management Science 33(1); likelihood and conditional expressions as
+# derived in Fader & Hardie (2005), "A Note on Deriving the Pareto/NBD Model and Related
+# Expressions", and fitted to CDNOW in Fader, Hardie & Lee (2005), "A Note on Implementing
+# the Pareto/NBD Model in MATLAB".
+
+
+@dataclass(frozen=True)
+class ParetoNBDParams:
+    """Pareto/NBD parameters: purchase rate lambda ~ Gamma(r, alpha) per week while alive,
+    exponential lifetime with rate mu ~ Gamma(s, beta)."""
+
+    r: float
+    alpha: float
+    s: float
+    beta: float
+
+
+@dataclass(frozen=True)
+class ModifiedBetaGeoParams:
+    """MBG/NBD parameters (Batislam, Denizel & Filiztekin 2007): as BG/NBD, but a customer
+    may also drop out right after the first purchase (dropout chance after every purchase,
+    including the first)."""
+
+    r: float
+    alpha: float
+    a: float
+    b: float
+
+
+PurchaseParams = BetaGeoParams | ParetoNBDParams | ModifiedBetaGeoParams
+
+#: the purchase models this module fits, by name (the ``model`` column of clv_model_fit)
+PURCHASE_MODELS: tuple[str, ...] = ("bgnbd", "pnbd", "mbgnbd")
+
+
+def _log_hyp2f1_c_is_a_plus_1(a: np.ndarray, b: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """log 2F1(a, b; a+1; z) for 0 <= z < 1, after Pfaff's transformation
+    2F1(a, b; c; z) = (1-z)^(-b) 2F1(c-a, b; c; z/(z-1)): here 2F1(1, b; a+1; w) with
+    w <= 0 lies in (0, 1], so the value stays finite for heavy buyers (large a, b)."""
+    w = z / (z - 1.0)
+    return -b * np.log1p(-z) + np.log(special.hyp2f1(1.0, b, a + 1.0, w))
+
+
+def _pnbd_log_a0(
+    params: ParetoNBDParams, x: np.ndarray, t_x: np.ndarray, t_cal: np.ndarray
+) -> np.ndarray:
+    """log A0 of the Pareto/NBD likelihood (Fader & Hardie 2005 note, eq. 22/23):
+    A0 = F(t_x) - F(T) with F(t) = 2F1(r+s+x, b'; r+s+x+1; |alpha-beta|/(m+t)) / (m+t)^(r+s+x),
+    m = max(alpha, beta), b' = s+1 if alpha >= beta else r+x. -inf when t_x = T."""
+    r, alpha, s, beta = params.r, params.alpha, params.s, params.beta
+    m = max(alpha, beta)
+    b_prime = (s + 1.0) + 0.0 * x if alpha >= beta else r + x
+    a_prime = r + s + x
+
+    def log_f(t: np.ndarray) -> np.ndarray:
+        z = abs(alpha - beta) / (m + t)
+        return _log_hyp2f1_c_is_a_plus_1(a_prime, b_prime, z) - a_prime * np.log(m + t)
+
+    first, second = log_f(t_x), log_f(t_cal)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        diff = first + np.log(-np.expm1(np.minimum(second - first, 0.0)))
+    return np.where(t_cal > t_x, diff, -np.inf)
+
+
+def pnbd_log_likelihood(
+    params: ParetoNBDParams, frequency: object, recency: object, T: object
+) -> np.ndarray:
+    """Per-customer log-likelihood of the Pareto/NBD model, in log space:
+
+    L = G(r+x) alpha^r beta^s / G(r) * [1 / ((alpha+T)^(r+x) (beta+T)^s) + s/(r+s+x) A0]
+    """
+    x, t_x, t_cal = _as_arrays(frequency, recency, T)
+    r, alpha, s, beta = params.r, params.alpha, params.s, params.beta
+    common = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+    alive = -(r + x) * np.log(alpha + t_cal) - s * np.log(beta + t_cal)
+    dead = np.log(s) - np.log(r + s + x) + _pnbd_log_a0(params, x, t_x, t_cal)
+    return common + np.logaddexp(alive, dead)
+
+
+def pnbd_probability_alive(
+    params: ParetoNBDParams, frequency: object, recency: object, T: object
+) -> np.ndarray:
+    """P(alive at T | x, t_x, T) = 1 / (1 + s/(r+s+x) (alpha+T)^(r+x) (beta+T)^s A0).
+    Unlike BG/NBD it is below 1 for zero-repeat customers too (they can die unseen)."""
+    x, t_x, t_cal = _as_arrays(frequency, recency, T)
+    r, alpha, s, beta = params.r, params.alpha, params.s, params.beta
+    log_odds = (
+        np.log(s)
+        - np.log(r + s + x)
+        + (r + x) * np.log(alpha + t_cal)
+        + s * np.log(beta + t_cal)
+        + _pnbd_log_a0(params, x, t_x, t_cal)
+    )
+    return special.expit(-log_odds)
+
+
+def pnbd_conditional_expected_purchases(
+    params: ParetoNBDParams, t: object, frequency: object, recency: object, T: object
+) -> np.ndarray:
+    """E[Y(t) | x, t_x, T] = P(alive) (r+x)(beta+T) / ((alpha+T)(s-1))
+    * [1 - ((beta+T)/(beta+T+t))^(s-1)] (the s -> 1 limit taken where needed)."""
+    t_arr, x, t_x, t_cal = _as_arrays(t, frequency, recency, T)
+    r, alpha, s, beta = params.r, params.alpha, params.s, params.beta
+    log_q = np.log(beta + t_cal) - np.log(beta + t_cal + t_arr)
+    life = -log_q if abs(s - 1.0) < 1e-9 else -np.expm1((s - 1.0) * log_q) / (s - 1.0)
+    rate = (r + x) / (alpha + t_cal) * (beta + t_cal)
+    return pnbd_probability_alive(params, x, t_x, t_cal) * rate * life
+
+
+# ----------------------------------------------------------------------------- MBG/NBD
+#
+# Batislam, Denizel & Filiztekin (2007), "Empirical validation and comparison of models for
+# customer base analysis", International Journal of Research in Marketing 24(3):201-209,
+# with the corrections of Wagner & Hoppe (2008), "Erratum on the MBG/NBD Model", IJRM 25(3).
+
+
+def mbgnbd_log_likelihood(
+    params: ModifiedBetaGeoParams, frequency: object, recency: object, T: object
+) -> np.ndarray:
+    """Per-customer log-likelihood of the MBG/NBD model, in log space:
+
+    L = G(r+x) alpha^r / G(r) * [B(a, b+x+1)/B(a, b) (alpha+T)^-(r+x)
+                                 + B(a+1, b+x)/B(a, b) (alpha+t_x)^-(r+x)]
+
+    (the second term, dropout right after the last purchase, exists for x = 0 too).
+    """
+    x, t_x, t_cal = _as_arrays(frequency, recency, T)
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    common = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+    alive = special.betaln(a, b + x + 1) - special.betaln(a, b) - (r + x) * np.log(alpha + t_cal)
+    dead = special.betaln(a + 1, b + x) - special.betaln(a, b) - (r + x) * np.log(alpha + t_x)
+    return common + np.logaddexp(alive, dead)
+
+
+def _mbgnbd_log_dead_odds(
+    params: ModifiedBetaGeoParams, x: np.ndarray, t_x: np.ndarray, t_cal: np.ndarray
+) -> np.ndarray:
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    return np.log(a) - np.log(b + x) + (r + x) * (np.log(alpha + t_cal) - np.log(alpha + t_x))
+
+
+def mbgnbd_probability_alive(
+    params: ModifiedBetaGeoParams, frequency: object, recency: object, T: object
+) -> np.ndarray:
+    """P(alive at T) = 1 / (1 + a/(b+x) ((alpha+T)/(alpha+t_x))^(r+x)); below 1 for
+    zero-repeat customers (they may have dropped out right after their first purchase)."""
+    x, t_x, t_cal = _as_arrays(frequency, recency, T)
+    return special.expit(-_mbgnbd_log_dead_odds(params, x, t_x, t_cal))
+
+
+def mbgnbd_conditional_expected_purchases(
+    params: ModifiedBetaGeoParams, t: object, frequency: object, recency: object, T: object
+) -> np.ndarray:
+    """E[Y(t) | x, t_x, T] = (a+b+x)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x)
+    2F1(r+x, b+x+1; a+b+x; z)] P(alive), z = t/(alpha+T+t); the product is computed after
+    Euler's transformation as (1-z)^(a-1) 2F1(a+b-r, a-1; a+b+x; z) (see the BG/NBD one)."""
+    t_arr, x, t_x, t_cal = _as_arrays(t, frequency, recency, T)
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    log_one_minus_z = np.log(alpha + t_cal) - np.log(alpha + t_cal + t_arr)
+    z = -np.expm1(log_one_minus_z)
+    decay_hyp = np.exp((a - 1) * log_one_minus_z) * special.hyp2f1(a + b - r, a - 1, a + b + x, z)
+    p_alive = special.expit(-_mbgnbd_log_dead_odds(params, x, t_x, t_cal))
+    return (a + b + x) / (a - 1) * (1 - decay_hyp) * p_alive
+
+
+# ----------------------------------------------------------------------------- any model
+
+
+def model_name(params: PurchaseParams) -> str:
+    """``bgnbd``, ``pnbd`` or ``mbgnbd`` for a parameter set."""
+    if isinstance(params, ParetoNBDParams):
+        return "pnbd"
+    if isinstance(params, ModifiedBetaGeoParams):
+        return "mbgnbd"
+    return "bgnbd"
+
+
+_PARAM_TYPES: dict[str, type] = {
+    "bgnbd": BetaGeoParams,
+    "pnbd": ParetoNBDParams,
+    "mbgnbd": ModifiedBetaGeoParams,
+}
+
+
+def params_from_mapping(model: str, values: Mapping[str, float]) -> PurchaseParams:
+    """Rebuild a parameter set from its name and ``{parameter: estimate}`` (as stored in
+    clv_model_fit)."""
+    kind = _PARAM_TYPES[model]
+    return kind(**{name: float(values[name]) for name in kind.__dataclass_fields__})
+
+
+def log_likelihood(params: PurchaseParams, frequency: object, recency: object, T: object):
+    """Per-customer log-likelihood of whichever purchase model ``params`` belongs to."""
+    if isinstance(params, ParetoNBDParams):
+        return pnbd_log_likelihood(params, frequency, recency, T)
+    if isinstance(params, ModifiedBetaGeoParams):
+        return mbgnbd_log_likelihood(params, frequency, recency, T)
+    return bgnbd_log_likelihood(params, frequency, recency, T)
+
+
+def probability_alive(params: PurchaseParams, frequency: object, recency: object, T: object):
+    if isinstance(params, ParetoNBDParams):
+        return pnbd_probability_alive(params, frequency, recency, T)
+    if isinstance(params, ModifiedBetaGeoParams):
+        return mbgnbd_probability_alive(params, frequency, recency, T)
+    return bgnbd_probability_alive(params, frequency, recency, T)
+
+
+def conditional_expected_purchases(
+    params: PurchaseParams, t: object, frequency: object, recency: object, T: object
+) -> np.ndarray:
+    """E[Y(t) | x, t_x, T] (t in weeks) under whichever model ``params`` belongs to."""
+    if isinstance(params, ParetoNBDParams):
+        return pnbd_conditional_expected_purchases(params, t, frequency, recency, T)
+    if isinstance(params, ModifiedBetaGeoParams):
+        return mbgnbd_conditional_expected_purchases(params, t, frequency, recency, T)
+    return bgnbd_conditional_expected_purchases(params, t, frequency, recency, T)
+
+
+def fit_purchase_model(
+    model: str,
+    summary: pd.DataFrame,
+    *,
+    max_customers: int | None = None,
+    polish: bool = True,
+) -> FitResult:
+    """Maximum-likelihood fit (no penalizer) of ``model`` (one of ``PURCHASE_MODELS``;
+    ``polish``: see ``_minimise``).
+
+    ``max_customers`` fits on a deterministic systematic sample of that many customers
+    (every k-th row after sorting by frequency, recency and age: no dependence on ids or
+    row order) when the summary is larger; the sample size is in ``extra``."""
+    if model not in PURCHASE_MODELS:
+        raise ValueError(f"unknown purchase model {model!r}; expected one of {PURCHASE_MODELS}")
+    _require_columns(summary, ("frequency", "recency", "T"), "summary")
+    if len(summary) == 0:
+        raise ValueError(f"summary: no customers to fit the {model} model on")
+    data = sample_summary(summary, max_customers)
+    if model == "bgnbd":
+        fit = fit_bgnbd(data, polish=polish)
+        return FitResult(**{**fit.__dict__, "extra": {"n_fitted": float(len(data))}})
+    cols, weights = _compress(
+        {
+            "x": data["frequency"].to_numpy(float),
+            "t_x": data["recency"].to_numpy(float),
+            "T": data["T"].to_numpy(float),
+        }
+    )
+    total = weights.sum()
+    kind = _PARAM_TYPES[model]
+
+    def negative_ll(log_params: np.ndarray) -> float:
+        p = kind(*np.exp(log_params))
+        with np.errstate(all="ignore"):
+            ll = log_likelihood(p, cols["x"], cols["t_x"], cols["T"])
+        value = -(weights * ll).sum() / total
+        return float(value) if np.isfinite(value) else np.inf
+
+    res = _minimise(negative_ll, np.zeros(4), polish=polish)
+    params = kind(*(float(v) for v in np.exp(res.x)))
+    return FitResult(
+        model=model,
+        params=params,
+        log_likelihood=float(-res.fun * total),
+        n_customers=int(total),
+        converged=res.converged,
+        message=str(res.message),
+        iterations=res.nit_total,
+        extra={"n_fitted": float(len(data))},
+    )
+
+
+def sample_summary(summary: pd.DataFrame, max_customers: int | None) -> pd.DataFrame:
+    """``summary`` itself, or a systematic sample of ``max_customers`` rows of it taken
+    after a stable sort by (frequency, recency, T): deterministic and independent of the
+    customer ids and of the input order."""
+    if max_customers is None or len(summary) <= max_customers:
+        return summary
+    order = np.lexsort(
+        (summary["T"].to_numpy(), summary["recency"].to_numpy(), summary["frequency"].to_numpy())
+    )
+    step = len(summary) / max_customers
+    picks = order[np.floor(np.arange(max_customers) * step + step / 2).astype(int)]
+    return summary.iloc[np.sort(picks)]
+
+
+# ----------------------------------------------------------------------------- predictive
+#
+# The posterior predictive distribution of a customer's purchase count N in (T, T+t].
+# Given alive at T, the posterior of the purchase rate is lambda ~ Gamma(r+x, alpha+T)
+# (all three models), so the Poisson count of a window of length u is negative binomial:
+# P(count >= k) = I_{u/(alpha+T+u)}(k, r+x) (regularised incomplete beta).
+#
+# * BG/NBD: the dropout chance p ~ Beta(a, b+x) is independent of lambda; N >= k needs k
+#   purchases and survival of the dropout after each of the first k-1 of them:
+#   P(N >= k) = P(alive) * B(a, b+x+k-1)/B(a, b+x) * P(count(t) >= k).
+# * MBG/NBD: the same with Beta(a, b+x+1) (the first purchase had a dropout chance too).
+# * Pareto/NBD: the remaining lifetime tau given alive is Lomax, S(u) = ((beta+T)/(beta+T+u))^s;
+#   P(N >= k) = P(alive) * [int_0^t P(count(u) >= k) dF_tau(u) + S(t) P(count(t) >= k)],
+#   integrated by Gauss-Legendre quadrature in v = F_tau(u).
+
+_QUADRATURE_NODES = 16
+
+
+def _count_sf(k: np.ndarray, shape: np.ndarray, log_q: np.ndarray) -> np.ndarray:
+    """P(NB count >= k) for k >= 1; log_q = log((alpha+T)/(alpha+T+u))."""
+    return special.betainc(k, shape, -np.expm1(log_q))
+
+
+def purchase_count_sf(
+    params: PurchaseParams,
+    t: float,
+    frequency: object,
+    recency: object,
+    T: object,
+    k_max: int,
+) -> np.ndarray:
+    """P(N >= k | x, t_x, T) for k = 0..k_max: an array (customers, k_max + 1), column 0
+    all ones. N is the number of purchases in (T, T+t], t in weeks."""
+    x, t_x, t_cal = _as_arrays(frequency, recency, T)
+    n = x.size
+    k = np.arange(1, k_max + 1, dtype=float)[None, :]
+    shape = (params.r + x)[:, None]
+    p_alive = probability_alive(params, x, t_x, t_cal)[:, None]
+    log_q_t = (np.log(params.alpha + t_cal) - np.log(params.alpha + t_cal + t))[:, None]
+    if isinstance(params, ParetoNBDParams):
+        s, beta = params.s, params.beta
+        survive_t = np.exp(s * (np.log(beta + t_cal) - np.log(beta + t_cal + t)))[:, None]
+        nodes, weights = np.polynomial.legendre.leggauss(_QUADRATURE_NODES)
+        span = 1.0 - survive_t  # v in [0, F(t)]
+        sf = survive_t * _count_sf(k, shape, log_q_t)
+        for node, weight in zip(nodes, weights, strict=True):
+            v = span * (node + 1.0) / 2.0
+            u = (beta + t_cal)[:, None] * (np.power(1.0 - v, -1.0 / s) - 1.0)
+            log_q_u = np.log(params.alpha + t_cal)[:, None] - np.log(
+                params.alpha + t_cal[:, None] + u
+            )
+            sf = sf + weight * span / 2.0 * _count_sf(k, shape, log_q_u)
+    else:
+        extra = 1.0 if isinstance(params, ModifiedBetaGeoParams) else 0.0
+        b_post = (params.b + x + extra)[:, None]
+        survive = np.exp(
+            special.betaln(params.a, b_post + k - 1) - special.betaln(params.a, b_post)
+        )
+        sf = survive * _count_sf(k, shape, log_q_t)
+    out = np.ones((n, k_max + 1))
+    out[:, 1:] = np.clip(p_alive * sf, 0.0, 1.0)
+    return out
+
+
+@dataclass(frozen=True)
+class PredictiveSummary:
+    """Per-customer predictive quantities for one window of ``t`` weeks."""
+
+    expected: np.ndarray
+    lower: np.ndarray  # the lower quantile (``level`` central interval), a count
+    upper: np.ndarray
+    level: float
+    log_score: np.ndarray | None  # log P(N = observed), when observed counts were given
+    pit_coverage: np.ndarray | None  # share of the randomised PIT inside the interval
+    covered: np.ndarray | None  # lower <= observed <= upper
+
+
+def predictive_summary(
+    params: PurchaseParams,
+    t: float,
+    frequency: object,
+    recency: object,
+    T: object,
+    *,
+    level: float = 0.8,
+    observed: object | None = None,
+    chunk: int = 20_000,
+) -> PredictiveSummary:
+    """Central ``level`` interval of each customer's purchase count in the next ``t``
+    weeks, from the model's posterior predictive distribution (see the section comment).
+
+    With ``observed`` counts (a holdout), also the log predictive probability of each
+    observation (a proper score, used to choose a model) and the coverage checks: whether
+    the integer interval holds the observation (conservative for counts: the interval
+    holds at least ``level`` of the predictive mass, usually more), and the share of the
+    observation's randomised PIT interval [F(y-1), F(y)] that falls inside the central
+    ``level`` band (Czado, Gneiting & Held 2009, "Predictive model assessment for count
+    data", Biometrics 65(4)), whose mean is ``level`` for a calibrated model.
+
+    Customers are processed in chunks sorted by their expectation, so the count grid of a
+    chunk fits its customers (heavy buyers do not widen everybody's grid)."""
+    x_all, t_x_all, t_cal_all = _as_arrays(frequency, recency, T)
+    y_all = None if observed is None else np.asarray(observed, dtype=float)
+    # identical (x, t_x, T[, y]) rows have identical predictions: compute each once
+    keys = {"x": x_all, "t_x": t_x_all, "T": t_cal_all}
+    if y_all is not None:
+        keys["y"] = y_all
+    frame = pd.DataFrame(keys)
+    grouped = frame.groupby(list(keys), sort=True)
+    codes = grouped.ngroup().to_numpy()
+    unique = grouped.size().reset_index()
+    x, t_x, t_cal = (unique[c].to_numpy(float) for c in ("x", "t_x", "T"))
+    y = unique["y"].to_numpy(float) if y_all is not None else None
+    n = x.size
+    expected = conditional_expected_purchases(params, t, x, t_x, t_cal)
+    if not np.isfinite(expected).all():
+        raise ValueError(
+            "the fitted parameters give a non-finite expected purchase count "
+            f"({int((~np.isfinite(expected)).sum())} of {n} customer histories): a degenerate fit"
+        )
+    lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
+    lower = np.zeros(n)
+    upper = np.zeros(n)
+    log_score = np.zeros(n) if y is not None else None
+    pit = np.zeros(n) if y is not None else None
+    order = np.argsort(expected, kind="stable")
+    for start in range(0, n, chunk):
+        idx = order[start : start + chunk]
+        e = float(np.max(expected[idx])) if idx.size else 0.0
+        k_max = int(np.ceil(3 * e + 8 * np.sqrt(e) + 10))
+        if y is not None and idx.size:
+            k_max = max(k_max, int(np.max(y[idx])) + 1)
+        while True:
+            sf = purchase_count_sf(params, t, x[idx], t_x[idx], t_cal[idx], k_max)
+            if (sf[:, -1] < 1 - hi_q).all() or k_max >= 5000:
+                break
+            k_max *= 2
+        cdf = 1.0 - sf[:, 1:]  # cdf[:, j] = P(N <= j), j = 0..k_max-1
+        lower[idx] = (cdf < lo_q).sum(axis=1)
+        upper[idx] = (cdf < hi_q).sum(axis=1)
+        if y is not None:
+            yi = y[idx].astype(int)
+            rows = np.arange(idx.size)
+            pmf = sf[rows, yi] - sf[rows, yi + 1]
+            log_score[idx] = np.log(np.maximum(pmf, 1e-300))
+            below = np.where(yi > 0, cdf[rows, np.maximum(yi - 1, 0)], 0.0)
+            at = cdf[rows, yi]
+            inside = np.clip(np.minimum(at, hi_q) - np.maximum(below, lo_q), 0.0, None)
+            width = at - below
+            point = ((at >= lo_q) & (at <= hi_q)).astype(float)
+            pit[idx] = np.where(width > 1e-12, inside / np.maximum(width, 1e-12), point)
+    covered = None if y is None else (lower <= y) & (y <= upper)
+
+    def back(values: np.ndarray | None) -> np.ndarray | None:
+        return None if values is None else values[codes]
+
+    return PredictiveSummary(
+        back(expected), back(lower), back(upper), level, back(log_score), back(pit), back(covered)
+    )
+
+
+# ----------------------------------------------------------------------------- model choice
+
+
+@dataclass(frozen=True)
+class ModelComparison:
+    """The purchase models fitted on one calibration period and scored on its holdout."""
+
+    fits: dict[str, FitResult]
+    diagnostics: dict[str, HoldoutDiagnostics]
+    scores: pd.DataFrame  # one row per model: log_score, relative_error_total, mae, coverage
+    chosen: str | None  # None when no model could be fitted
+    criterion: str
+
+
+def compare_purchase_models(
+    holdout_summary: pd.DataFrame,
+    *,
+    models: tuple[str, ...] = PURCHASE_MODELS,
+    level: float = 0.8,
+    max_customers: int | None = None,
+) -> ModelComparison:
+    """Fit each model on the calibration columns of a ``summarise_calibration_holdout``
+    table and score it on the holdout: the mean log predictive probability of each
+    customer's holdout count (``log_score``, higher is better; the choice criterion, a
+    proper scoring rule over the whole predictive distribution rather than one
+    aggregate), the aggregate relative error, MAE, and the interval coverage checks.
+    A model whose fit fails or does not converge is listed with ``usable`` false."""
+    s = holdout_summary
+    t = float(s["duration_holdout"].iloc[0])
+    fits: dict[str, FitResult] = {}
+    diagnostics: dict[str, HoldoutDiagnostics] = {}
+    rows = []
+    for name in models:
+        try:
+            fit = fit_purchase_model(name, s, max_customers=max_customers)
+            scored = sample_summary(s, max_customers)
+            pred = predictive_summary(
+                fit.params,
+                t,
+                scored["frequency"],
+                scored["recency"],
+                scored["T"],
+                level=level,
+                observed=scored["frequency_holdout"],
+            )
+            diag = holdout_diagnostics(fit.params, s)
+        except (ValueError, FloatingPointError, ZeroDivisionError, OverflowError) as exc:
+            rows.append({"model": name, "usable": False, "detail": str(exc)})
+            continue
+        usable = fit.converged and bool(np.isfinite(pred.log_score).all())
+        fits[name], diagnostics[name] = fit, diag
+        rows.append(
+            {
+                "model": name,
+                "usable": usable,
+                "detail": "" if usable else f"not converged: {fit.message}",
+                "log_likelihood": fit.log_likelihood,
+                "log_score": float(np.mean(pred.log_score)),
+                "relative_error_total": diag.overall["relative_error_total"],
+                "mae_per_customer": diag.overall["mae_per_customer"],
+                "interval_coverage": float(np.mean(pred.covered)),
+                "pit_coverage": float(np.mean(pred.pit_coverage)),
+            }
+        )
+    scores = pd.DataFrame(rows)
+    usable = scores[scores["usable"]] if len(scores) else scores
+    chosen = None
+    if len(usable):
+        # ties (equal to 1e-12) go to the earlier model in PURCHASE_MODELS order
+        best = usable["log_score"].max()
+        chosen = str(usable[usable["log_score"] >= best - 1e-12]["model"].iloc[0])
+    return ModelComparison(fits, diagnostics, scores, chosen, "holdout mean log score")
+
+
+# ----------------------------------------------------------------------------- for the marts
+
+
+@dataclass(frozen=True)
+class ClvFits:
+    """Everything clv_model_fit records and customer_clv scores with."""
+
+    purchase: FitResult | None  # the chosen purchase model, fitted up to as_of
+    spend: FitResult | None  # Gamma-Gamma, fitted up to as_of
+    comparison: ModelComparison | None  # the models on the holdout (None: no holdout check)
+    choice_reason: str
+    status: dict[str, tuple[str, str]]  # 'purchase'/'spend' -> (ok | not_enough_data, why)
+
+
+def fit_clv_models(
+    tx: pd.DataFrame,
+    as_of: DateLike,
+    *,
+    holdout_days: int,
+    min_repeat_customers: int = 20,
+    max_customers: int | None = None,
+    level: float = 0.8,
+    models: tuple[str, ...] = PURCHASE_MODELS,
+) -> ClvFits:
+    """Choose the purchase model on the holdout (as_of - holdout_days, as_of], refit it and
+    Gamma-Gamma on everything up to as_of. Never raises for lack of data: too few repeat
+    buyers (``min_repeat_customers``), no purchases or failed fits give a
+    ``not_enough_data`` status with the reason, and no fit for that part."""
+    end = as_day(as_of, "as_of")
+    summary = summarise_transactions(tx, end)
+    n_repeat = int((summary["frequency"] > 0).sum())
+    status: dict[str, tuple[str, str]] = {}
+    if len(summary) == 0:
+        why = f"no purchases on or before {end.date()}"
+        return ClvFits(
+            None, None, None, "", {p: ("not_enough_data", why) for p in ("purchase", "spend")}
+        )
+    if n_repeat < min_repeat_customers:
+        why = (
+            f"{n_repeat} customer(s) with a repeat purchase day on or before {end.date()} "
+            f"(of {len(summary)} buyers); the models need at least {min_repeat_customers} "
+            f"(var clv_min_repeat_customers)"
+        )
+        return ClvFits(
+            None, None, None, "", {p: ("not_enough_data", why) for p in ("purchase", "spend")}
+        )
+
+    calibration_end = end - pd.Timedelta(days=holdout_days)
+    comparison = None
+    chosen = models[0]
+    holdout = summarise_calibration_holdout(tx, calibration_end, end)
+    n_cal_repeat = int((holdout["frequency"] > 0).sum()) if len(holdout) else 0
+    if n_cal_repeat >= min_repeat_customers:
+        comparison = compare_purchase_models(
+            holdout, models=models, level=level, max_customers=max_customers
+        )
+        if comparison.chosen is not None:
+            chosen = comparison.chosen
+            reason = (
+                f"best {comparison.criterion} on ({calibration_end.date()}, {end.date()}] "
+                f"among {', '.join(comparison.scores['model'])}"
+            )
+        else:
+            reason = f"no model usable on the holdout; {chosen} by default"
+    else:
+        reason = (
+            f"not chosen by holdout: {n_cal_repeat} repeat buyer(s) on or before "
+            f"{calibration_end.date()} (need {min_repeat_customers}); {chosen} by default"
+        )
+    order = [chosen] + [m for m in models if m != chosen]
+    if comparison is not None and "log_score" in comparison.scores:  # fall back in holdout order
+        ranked = comparison.scores.sort_values("log_score", ascending=False, kind="stable")
+        order = [chosen] + [m for m in ranked["model"] if m != chosen]
+    purchase = None
+    for name in order:
+        try:
+            fit = fit_purchase_model(name, summary, max_customers=max_customers)
+        except ValueError:
+            continue
+        if fit.converged and _predicts_finitely(fit.params, summary):
+            purchase = fit
+            if name != chosen:
+                reason += f"; the {chosen} refit did not converge or was degenerate, {name} used"
+            break
+    if purchase is None:
+        status["purchase"] = (
+            "not_enough_data",
+            f"no purchase model converged on {n_repeat} repeat buyers",
+        )
+    else:
+        status["purchase"] = ("ok", f"{purchase.model} on {len(summary)} buyers, {n_repeat} repeat")
+    spend = None
+    try:
+        spend = fit_gamma_gamma(summary, exclude_nonpositive=True)
+        if not spend.converged or spend.params.q <= 1:  # type: ignore[union-attr]
+            status["spend"] = (
+                "not_enough_data",
+                f"Gamma-Gamma fit unusable (converged {spend.converged}, "
+                f"q = {spend.params.q:.3f}; the mean spend needs q > 1)",  # type: ignore[union-attr]
+            )
+            spend = None
+        else:
+            status["spend"] = ("ok", f"gamma_gamma on {spend.n_customers} repeat buyers")
+    except ValueError as exc:
+        status["spend"] = ("not_enough_data", str(exc))
+    return ClvFits(purchase, spend, comparison, reason, status)
+
+
+def _predicts_finitely(params: PurchaseParams, summary: pd.DataFrame) -> bool:
+    """Whether a fit's expected purchase counts are finite for every customer history it
+    was fitted on, over a year: a converged optimiser can still stop at a degenerate corner
+    (a few buyers, r/alpha running off to infinity), which would fail the scoring."""
+    x, t_x, t_cal = _as_arrays(summary["frequency"], summary["recency"], summary["T"])
+    with np.errstate(all="ignore"):
+        expected = conditional_expected_purchases(params, 52.0, x, t_x, t_cal)
+    return bool(np.isfinite(expected).all())
+
+
+def score_customers(
+    summary: pd.DataFrame,
+    purchase: PurchaseParams | None,
+    spend: GammaGammaParams | None,
+    *,
+    horizons_days: tuple[int, ...] = (90, 365),
+    horizon_months: int = 12,
+    annual_discount_rate: float = 0.10,
+    margin: float = 1.0,
+    level: float = 0.8,
+) -> pd.DataFrame:
+    """Per-customer predictions for a summary: ``p_alive``, ``expected_purchases_<n>d``,
+    ``p_purchase_<n>d`` and the ``level`` interval of the purchase count
+    (``purchases_<n>d_lower``/``_upper``) per horizon, ``expected_spend``, ``clv`` and its
+    interval (``clv_lower``/``clv_upper``: the purchase-count interval over the CLV
+    horizon valued like the expected purchases, i.e. at the expected spend and their mean
+    discount; spend uncertainty is not included). Without a purchase model every
+    prediction is null; without a spend model the value columns are."""
+    out = summary.copy()
+    columns = ["p_alive"]
+    for days in horizons_days:
+        columns += [
+            f"expected_purchases_{days}d",
+            f"p_purchase_{days}d",
+            f"purchases_{days}d_lower",
+            f"purchases_{days}d_upper",
+        ]
+    columns += ["expected_spend", "clv", "clv_lower", "clv_upper"]
+    for column in columns:
+        out[column] = np.nan
+    if purchase is None or len(out) == 0:
+        return out
+    args = (out["frequency"], out["recency"], out["T"])
+    out["p_alive"] = probability_alive(purchase, *args)
+    for days in horizons_days:
+        weeks = days / DAYS_PER_WEEK
+        pred = predictive_summary(purchase, weeks, *args, level=level)
+        out[f"expected_purchases_{days}d"] = pred.expected
+        out[f"p_purchase_{days}d"] = purchase_count_sf(purchase, weeks, *args, k_max=1)[:, 1]
+        out[f"purchases_{days}d_lower"] = pred.lower
+        out[f"purchases_{days}d_upper"] = pred.upper
+    if spend is None:
+        return out
+    out["expected_spend"] = np.maximum(
+        gamma_gamma_expected_spend(spend, out["frequency"], out["monetary_value"]), 0.0
+    )
+    out["clv"] = discounted_clv(
+        purchase,
+        out,
+        out["expected_spend"],
+        horizon_months=horizon_months,
+        annual_discount_rate=annual_discount_rate,
+        margin=margin,
+    )
+    clv_weeks = horizon_months * WEEKS_PER_MONTH
+    horizon = predictive_summary(purchase, clv_weeks, *args, level=level)
+    value_per_purchase = np.where(horizon.expected > 0, out["clv"] / horizon.expected, 0.0)
+    out["clv_lower"] = horizon.lower * value_per_purchase
+    out["clv_upper"] = horizon.upper * value_per_purchase
+    return out

@@ -21,6 +21,10 @@ class Column:
     type: str
     description: str
     required: bool = True  # a required column missing from a file fails the build fast
+    # an optional column added to the contract after files were written against it: a file
+    # may leave it out of its header (read as empty; check-raw says so), so adding it
+    # breaks no existing export. Every other column must be in the header.
+    omittable: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,15 @@ RAW_TABLES: tuple[RawTable, ...] = (
             _c("city", "VARCHAR", "City.", required=False),
             _c("country_code", "VARCHAR", "ISO 3166-1 alpha-2 country."),
             _c("created_by", "VARCHAR", "Agent who created the contact."),
+            Column(
+                "id_number",
+                "VARCHAR",
+                "A personal id number the CRM holds (national id, social security or "
+                "customer card number); compared by probabilistic matching. May be left "
+                "out of the header.",
+                required=False,
+                omittable=True,
+            ),
             _c("created_at", "TIMESTAMP", "Creation time (UTC)."),
             _c("updated_at", "TIMESTAMP", "Last update time (UTC)."),
         ),
@@ -250,6 +263,20 @@ RAW_TABLES: tuple[RawTable, ...] = (
         ),
     ),
 )
+
+# Event tables with a freshness check: (system, table) -> (timestamp column, warn after
+# hours, error after hours). Ages are measured against the export date (the newest record
+# of any declared event table) unless the project config says `freshness.reference: now`
+# or a date; the config can set other limits per table (customer360.config).
+FRESHNESS: dict[tuple[str, str], tuple[str, int, int]] = {
+    ("shop", "orders"): ("ordered_at", 72, 24 * 7),
+    ("web", "events"): ("occurred_at", 72, 24 * 7),
+    ("app", "events"): ("occurred_at", 72, 24 * 7),
+    ("newsletter", "email_events"): ("occurred_at", 72, 24 * 7),
+    # sparse feeds (a small shop has days without a till scan or a ticket): looser limits
+    ("loyalty", "pos_transactions"): ("transacted_at", 24 * 7, 24 * 30),
+    ("support", "tickets"): ("opened_at", 24 * 7, 24 * 30),
+}
 
 TABLES_BY_KEY: dict[tuple[str, str], RawTable] = {(t.system, t.name): t for t in RAW_TABLES}
 

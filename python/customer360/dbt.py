@@ -31,6 +31,30 @@ def dbt_executable() -> str:
     return found
 
 
+# dbt commands that take no --vars
+_NO_VARS = frozenset({"clean", "deps", "init", "debug", "--version", "--help"})
+
+
+def with_project_vars(args: list[str], settings: Settings) -> list[str]:
+    """``args`` with ``--vars``: the project config's vars and the command line's
+    (``settings.dbt_vars()``), under any ``--vars`` already in ``args`` (those win)."""
+    from customer360.config import parse_vars, vars_json
+
+    if not args or args[0] in _NO_VARS:
+        return list(args)
+    merged = settings.dbt_vars()
+    out: list[str] = []
+    it = iter(args)
+    for arg in it:
+        if arg == "--vars":
+            merged.update(parse_vars(next(it, "")))
+        elif arg.startswith("--vars="):
+            merged.update(parse_vars(arg.split("=", 1)[1]))
+        else:
+            out.append(arg)
+    return [*out, "--vars", vars_json(merged)] if merged else out
+
+
 def run_dbt(
     args: list[str],
     settings: Settings | None = None,
@@ -45,7 +69,7 @@ def run_dbt(
     env = settings.dbt_env()
     if extra_env:
         env.update(extra_env)
-    cmd = [dbt_executable(), *args]
+    cmd = [dbt_executable(), *with_project_vars(args, settings)]
     proc = subprocess.Popen(
         cmd,
         cwd=settings.project_dir,

@@ -25,6 +25,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from customer360.console import cell, literal
 from customer360.contracts import RAW_TABLES, SYSTEMS
 from customer360.settings import PROJECT_DIR
 
@@ -82,15 +83,18 @@ class ValidationSummary:
         return self.evaluated > 0 and not self.failed
 
 
-def customer_id_regex(project_dir: Path = PROJECT_DIR) -> str:
+def customer_id_regex(
+    project_dir: Path = PROJECT_DIR, overrides: dict[str, Any] | None = None
+) -> str:
     """The configured ID format, from ``C360_ID_REGEX`` or the dbt vars
-    ``identity_id_format`` / ``identity_id_prefix`` / ``identity_id_digits``."""
+    ``identity_id_format`` / ``identity_id_prefix`` / ``identity_id_digits`` (those of
+    dbt_project.yml, under ``overrides``: the build's project config and --vars)."""
     if os.environ.get("C360_ID_REGEX"):
         return os.environ["C360_ID_REGEX"]
     import yaml
 
     project = yaml.safe_load((project_dir / "dbt_project.yml").read_text()) or {}
-    dbt_vars = project.get("vars", {}) or {}
+    dbt_vars = {**(project.get("vars", {}) or {}), **(overrides or {})}
     if str(dbt_vars.get("identity_id_format", "sequence")) == "uuid":
         return UUID_REGEX
     prefix = str(dbt_vars.get("identity_id_prefix", "CUST-"))
@@ -302,7 +306,7 @@ def print_validation(summary: ValidationSummary, console: Console) -> None:
     if summary.success:
         console.print(
             f"[green]Great Expectations: all {summary.evaluated} expectations passed[/green] "
-            f"({rows})"
+            f"({literal(rows)})"
         )
     else:
         grid = Table(title=f"Great Expectations: {len(summary.failed)} failed expectation(s)")
@@ -316,10 +320,11 @@ def print_validation(summary: ValidationSummary, console: Console) -> None:
             if f.unexpected_percent is not None:
                 count += f" ({f.unexpected_percent:.2f}%)"
             shown = format_sample(f.sample) if f.sample else f"observed: {_plain(f.observed)}"
-            grid.add_row(f.table, f.expectation, f.column, count, shown)
+            grid.add_row(cell(f.table), cell(f.expectation), cell(f.column), count, cell(shown))
         console.print(grid)
         console.print(
-            f"[red]{len(summary.failed)} of {summary.evaluated} expectations failed[/red] ({rows})"
+            f"[red]{len(summary.failed)} of {summary.evaluated} expectations failed[/red] "
+            f"({literal(rows)})"
         )
     if summary.docs_index:
-        console.print(f"data docs: {summary.docs_index}")
+        console.print(f"data docs: {literal(summary.docs_index)}")

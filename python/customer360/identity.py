@@ -22,9 +22,11 @@ from typing import Any
 
 import duckdb
 
+from customer360.console import cell, literal
 from customer360.settings import Settings
 
 STATE_SCHEMA = "identity_state"
+PENDING_STATE_SCHEMA = "identity_state_pending"  # customer360.build_state
 STATE_TABLES = ("identity_registry", "identity_record_assignments", "identity_id_events")
 
 # How staging normalises the keys of some raw tables (docs/conventions.md): the ground
@@ -46,7 +48,7 @@ class IdentityError(RuntimeError):
     """A clear, user-facing identity error (unknown customer, missing build, ...)."""
 
 
-def identity_sources(project_dir: Path) -> list[dict[str, Any]]:
+def identity_sources(project_dir: Path, names: list[str] | None = None) -> list[dict[str, Any]]:
     """The identity sources in the order of var ``identity_source_models``, each with
     model, source_system, source_table, key, observed_at, person_record, people_keys,
     names and identifiers: the same list macros/identity/identity_config.sql builds from
@@ -54,7 +56,8 @@ def identity_sources(project_dir: Path) -> list[dict[str, Any]]:
     import yaml
 
     project = yaml.safe_load((project_dir / "dbt_project.yml").read_text()) or {}
-    names = list(project.get("vars", {}).get("identity_source_models") or [])
+    if names is None:  # the build's var (project config + --vars) when given, else the project's
+        names = list(project.get("vars", {}).get("identity_source_models") or [])
     declared: dict[str, dict[str, Any]] = {}
     for path in sorted((project_dir / "models").rglob("_*__models.yml")):
         for model in (yaml.safe_load(path.read_text()) or {}).get("models") or []:
@@ -128,6 +131,21 @@ class CustomerExplanation:
     records: list[LinkedRecord] = field(default_factory=list)
     identifiers: list[tuple[str, str, int]] = field(default_factory=list)  # type, value, n
     path: list[tuple[str, str]] = field(default_factory=list)  # (kind, label) steps
+    # probabilistic links inside the customer: link, weight, probability, cut?, and per
+    # comparison (name, level, weight)
+    probabilistic: list[ProbabilisticLink] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ProbabilisticLink:
+    link: str
+    record_id_l: str
+    record_id_r: str
+    match_weight: float
+    match_probability: float
+    model_version: int
+    is_cut: bool
+    comparisons: list[tuple[str, str, float]]  # (comparison, level, weight)
 
 
 def resolve_customer_id(con: duckdb.DuckDBPyConnection, customer_id: str) -> tuple[str | None, str]:
@@ -208,6 +226,7 @@ def explain_customer(
                 [current],
             ).fetchall()
         ]
+        out.probabilistic = probabilistic_links_of(con, current)
         if from_record or to_record:
             if not (from_record and to_record):
                 raise IdentityError("give both --from and --to record ids")
@@ -215,6 +234,48 @@ def explain_customer(
         return out
     finally:
         con.close()
+
+
+def probabilistic_links_of(
+    con: duckdb.DuckDBPyConnection, customer_id: str
+) -> list[ProbabilisticLink]:
+    """The customer's probabilistic links (marts.identity_probabilistic_links) with the
+    weight of every comparison behind each; empty when the tier is off or not built."""
+    found = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'marts' "
+        "and table_name = 'identity_probabilistic_links'"
+    ).fetchall()[0][0]
+    if not found:
+        return []
+    cols = [r[0] for r in con.execute("describe marts.identity_probabilistic_links").fetchall()]
+    comps = [c[: -len("_level")] for c in cols if c.endswith("_level")]
+    sel = ", ".join(f'"{c}_level", "{c}_weight"' for c in comps)
+    rows = con.execute(
+        f"""
+        select link, record_id_l, record_id_r, match_weight, match_probability, model_version,
+               is_cut{", " + sel if sel else ""}
+        from marts.identity_probabilistic_links
+        where ? in (customer_id_l, customer_id_r)
+        order by record_id_l, record_id_r
+        """,
+        [customer_id],
+    ).fetchall()
+    out = []
+    for r in rows:
+        details = [(c, str(r[7 + 2 * i]), float(r[8 + 2 * i] or 0.0)) for i, c in enumerate(comps)]
+        out.append(
+            ProbabilisticLink(
+                str(r[0]),
+                str(r[1]),
+                str(r[2]),
+                float(r[3]),
+                float(r[4]),
+                int(r[5]),
+                bool(r[6]),
+                details,
+            )  # fmt: skip
+        )
+    return out
 
 
 def shortest_link_path(
@@ -244,6 +305,17 @@ def shortest_link_path(
         left join cuts
             on cuts.node_sig = mine.node_sig and cuts.identifier_sig = g.identifier_sig
         where g.is_usable and cuts.node_sig is null
+        union all
+        select ends.record_id, 'probabilistic:' || ends.identifier_value
+        from (
+            select record_id_l as record_id, identifier_value, identifier_sig
+            from intermediate.int_identity__probabilistic_links
+            union all
+            select record_id_r, identifier_value, identifier_sig
+            from intermediate.int_identity__probabilistic_links
+        ) as ends
+        inner join mine on ends.record_id = mine.record_id
+        where ends.identifier_sig not in (select identifier_sig from cuts)
         """,
         [customer_id],
     ).fetchall()
@@ -309,10 +381,35 @@ class PairScore:
 
 
 @dataclass(frozen=True)
+class NoiseScore:
+    """Person-record pairs touched by one kind of generator noise (truth/noise.parquet):
+    for twins and namesakes the pairs that must stay apart (``joined`` should be 0), for
+    the other kinds the true pairs with a noisy record (``joined`` / ``pairs`` = recall)."""
+
+    kind: str
+    must_stay_apart: bool
+    pairs: int
+    joined: int  # with the probabilistic tier (this build)
+    joined_without_tier: int  # the same clusters with the probabilistic links removed
+
+    @property
+    def rate(self) -> float:
+        return self.joined / self.pairs if self.pairs else 1.0
+
+    @property
+    def rate_without_tier(self) -> float:
+        return self.joined_without_tier / self.pairs if self.pairs else 1.0
+
+
+@dataclass(frozen=True)
 class Evaluation:
     all_records: PairScore
     person_records: PairScore
     unmatched_truth: int  # identity-bearing records without a ground-truth row
+    # the same scopes with the probabilistic links taken out (None: tier not built)
+    all_records_without_tier: PairScore | None = None
+    person_records_without_tier: PairScore | None = None
+    by_noise: list[NoiseScore] = field(default_factory=list)
 
 
 def evaluate(settings: Settings, db: Path | None = None) -> Evaluation:
@@ -354,6 +451,7 @@ def evaluate(settings: Settings, db: Path | None = None) -> Evaluation:
             """
             create temp table scored as
             select
+                r.record_id,
                 r.source_table,
                 coalesce(m.customer_id, 'anonymous:' || a.anonymous_key) as cluster,
                 t.person_id
@@ -374,12 +472,23 @@ def evaluate(settings: Settings, db: Path | None = None) -> Evaluation:
                 "is the truth from the same generator run?"
             )
 
-        def score(scope: str, where: str) -> PairScore:
+        has_tier = _exact_only_clusters(con)
+        if has_tier:
+            con.execute(
+                """
+                create temp table scored_without as
+                select s.source_table, coalesce(x.cluster, s.cluster) as cluster, s.person_id,
+                       s.record_id
+                from scored as s left join exact_clusters as x on s.record_id = x.record_id
+                """
+            )
+
+        def score(scope: str, where: str, table: str = "scored") -> PairScore:
             row = con.execute(
                 f"""
                 with cells as (
                     select cluster, person_id, count(*)::hugeint as n
-                    from scored {where} group by 1, 2
+                    from {table} {where} group by 1, 2
                 ),
                 clusters as (select sum(n) as n from cells group by cluster),
                 people as (select sum(n) as n from cells group by person_id)
@@ -393,16 +502,123 @@ def evaluate(settings: Settings, db: Path | None = None) -> Evaluation:
             return PairScore(scope, *(int(v) for v in row))
 
         tables = ", ".join(f"'{t}'" for t in PERSON_TABLES)
+        person_scope = "person records (accounts, contacts, members, subscribers)"
+        person_where = f"where source_table in ({tables})"
+        noise_path = settings.truth_path / "noise.parquet"
+        by_noise = _noise_scores(con, noise_path, tables) if has_tier else []
         return Evaluation(
             all_records=score("all identity-bearing records", ""),
-            person_records=score(
-                "person records (accounts, contacts, members, subscribers)",
-                f"where source_table in ({tables})",
-            ),
+            person_records=score(person_scope, person_where),
             unmatched_truth=unmatched_n,
+            all_records_without_tier=(
+                score("all identity-bearing records", "", "scored_without") if has_tier else None
+            ),
+            person_records_without_tier=(
+                score(person_scope, person_where, "scored_without") if has_tier else None
+            ),
+            by_noise=by_noise,
         )
     finally:
         con.close()
+
+
+def _exact_only_clusters(con: duckdb.DuckDBPyConnection) -> bool:
+    """Temp table exact_clusters(record_id, cluster): the build's customers split into the
+    components their exact identifiers alone form (customer_source_map.linked_by_identifiers,
+    which never lists probabilistic links) - the clustering without the tier. False when
+    the build has no probabilistic tier."""
+    import numpy as np
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    present = con.execute(
+        "select count(*) from information_schema.columns where table_catalog = 'w' and "
+        "table_name = 'customer_source_map' and column_name = 'is_linked_probabilistically'"
+    ).fetchall()[0][0]
+    if not present:
+        return False
+    con.execute(
+        """
+        create temp table cs as
+        select record_id, customer_id, linked_by_identifiers,
+               row_number() over (order by record_id) - 1 as rnum
+        from w.marts.customer_source_map
+        """
+    )
+    edges = con.execute(
+        """
+        with ids as (
+            select rnum, customer_id || '|' || trim(unnest(string_split(linked_by_identifiers,
+                   ' | '))) as ident
+            from cs where linked_by_identifiers is not null
+        )
+        select rnum, dense_rank() over (order by ident) - 1 as inum from ids
+        """
+    ).fetchnumpy()
+    n = con.execute("select count(*) from cs").fetchall()[0][0]
+    rn = np.asarray(edges["rnum"], dtype=np.int64)
+    inum = np.asarray(edges["inum"], dtype=np.int64)
+    m = int(inum.max()) + 1 if len(inum) else 0
+    graph = coo_matrix((np.ones(len(rn)), (rn, n + inum)), shape=(n + m, n + m))
+    _, labels = connected_components(graph, directed=False)
+    import pyarrow as pa
+
+    con.register(
+        "exact_labels",
+        pa.table({"rnum": pa.array(np.arange(n)), "label": pa.array(labels[:n].astype(np.int64))}),
+    )
+    con.execute(
+        """
+        create temp table exact_clusters as
+        select cs.record_id, 'exact:' || l.label::varchar as cluster
+        from cs inner join exact_labels as l on cs.rnum = l.rnum
+        """
+    )
+    con.unregister("exact_labels")
+    return True
+
+
+def _noise_scores(con: duckdb.DuckDBPyConnection, noise: Path, tables: str) -> list[NoiseScore]:
+    """Per noise kind of the ground truth: person-record pairs joined, with and without
+    the tier (see NoiseScore)."""
+    if not noise.exists():
+        return []
+    con.execute(
+        f"""
+        create temp table noise as
+        select source_system || '.' || source_table || ':' || ({_TRUTH_KEY_SQL}) as record_id,
+               person_id, noise_kind, related_person_id
+        from read_parquet('{noise}')
+        """
+    )
+    con.execute(
+        f"""
+        create temp table person_scored as
+        select s.record_id, s.person_id, s.cluster, w.cluster as cluster_without
+        from scored as s inner join scored_without as w on s.record_id = w.record_id
+        where s.source_table in ({tables})
+        """
+    )
+    rows = con.execute(
+        """
+        with pairs as (
+            select n.noise_kind,
+                   n.noise_kind in ('twin', 'namesake') as apart,
+                   a.cluster = b.cluster as joined,
+                   a.cluster_without = b.cluster_without as joined_without
+            from noise as n
+            inner join person_scored as a on a.record_id = n.record_id
+            inner join person_scored as b
+                on b.person_id = case when n.noise_kind in ('twin', 'namesake')
+                                      then n.related_person_id else n.person_id end
+                and b.record_id <> a.record_id
+        )
+        select noise_kind, any_value(apart), count(*), count(*) filter (where joined),
+               count(*) filter (where joined_without)
+        from pairs group by 1 order by 1
+        """
+    ).fetchall()
+    return [NoiseScore(str(k), bool(a), int(p), int(j), int(jw)) for k, a, p, j, jw in rows]
 
 
 # --------------------------------------------------------------------------- reset
@@ -416,18 +632,20 @@ def reset_ids(settings: Settings, db: Path | None = None) -> list[str]:
         return []
     con = duckdb.connect(str(db))
     try:
-        present = {
-            r[0]
-            for r in con.execute(
-                "select table_name from information_schema.tables where table_schema = ?",
-                [STATE_SCHEMA],
+        present = set(
+            con.execute(
+                "select table_schema, table_name from information_schema.tables "
+                "where table_schema in (?, ?)",
+                [STATE_SCHEMA, PENDING_STATE_SCHEMA],
             ).fetchall()
-        }
+        )
         dropped = []
-        for name in STATE_TABLES:
-            if name in present:
-                con.execute(f'drop table "{STATE_SCHEMA}"."{name}"')
-                dropped.append(f"{STATE_SCHEMA}.{name}")
+        # the pending state of an uncommitted build too: it must never be committed later
+        for schema in (STATE_SCHEMA, PENDING_STATE_SCHEMA):
+            for name in STATE_TABLES:
+                if (schema, name) in present:
+                    con.execute(f'drop table "{schema}"."{name}"')
+                    dropped.append(f"{schema}.{name}")
         return dropped
     finally:
         con.close()
@@ -442,21 +660,24 @@ def print_explanation(result: CustomerExplanation, console: object) -> None:
 
     if result.customer_id != result.requested_id:
         target = result.customer_id or "nothing"
-        console.print(f"{result.requested_id} is {result.status}: resolves to {target}")
+        console.print(
+            f"{literal(result.requested_id)} is {literal(result.status)}: resolves to "
+            f"{literal(target)}"
+        )
     if result.customer_id is None:
         return
-    console.print(f"[bold]{result.customer_id}[/bold]: {len(result.records)} records")
+    console.print(f"[bold]{literal(result.customer_id)}[/bold]: {len(result.records)} records")
     history = Table(title="ID history")
     for col in ("customer_id", "status", "valid_from", "valid_to", "event"):
         history.add_column(col)
     for h in result.history:
-        history.add_row(*(str(h[c]) if h[c] is not None else "" for c in h))
+        history.add_row(*(cell(h[c]) if h[c] is not None else "" for c in h))
     console.print(history)
     records = Table(title="records and the identifiers linking them")
     for col in ("record", "observed_at", "linked by"):
         records.add_column(col)
     for r in result.records[:200]:
-        records.add_row(r.record_id, str(r.observed_at), r.linked_by or "(alone)")
+        records.add_row(cell(r.record_id), cell(r.observed_at), cell(r.linked_by or "(alone)"))
     console.print(records)
     if len(result.records) > 200:
         console.print(f"... {len(result.records) - 200} more records")
@@ -464,11 +685,25 @@ def print_explanation(result: CustomerExplanation, console: object) -> None:
     for col in ("type", "value", "records"):
         idents.add_column(col)
     for t, v, n in result.identifiers:
-        idents.add_row(t, v, str(n))
+        idents.add_row(cell(t), cell(v), str(n))
     console.print(idents)
+    for link in result.probabilistic:
+        cut = " [red](cut by the guards)[/red]" if link.is_cut else ""
+        table = Table(
+            title=f"probabilistic link {link.record_id_l} ~ {link.record_id_r}: weight "
+            f"{link.match_weight:.2f}, match probability {link.match_probability:.6f} "
+            f"(model v{link.model_version}){cut}"
+        )
+        for col in ("comparison", "level", "weight"):
+            table.add_column(col)
+        prior = link.match_weight - sum(w for _, _, w in link.comparisons)
+        table.add_row("prior", "two random records match", f"{prior:+.2f}")
+        for name, level, weight in link.comparisons:
+            table.add_row(name, level, f"{weight:+.2f}")
+        console.print(table)
     if result.path:
         console.print(
-            "[bold]shortest path[/bold]: " + " -> ".join(label for _, label in result.path)
+            "[bold]shortest path[/bold]: " + " -> ".join(literal(label) for _, label in result.path)
         )
 
 
@@ -481,6 +716,28 @@ def print_evaluation(result: Evaluation, console: object) -> None:
         table.add_column(col)
     for s in (result.all_records, result.person_records):
         table.add_row(
-            s.scope, f"{s.records:,}", f"{s.precision:.5f}", f"{s.recall:.5f}", f"{s.f1:.5f}"
+            cell(s.scope),
+            f"{s.records:,}",
+            f"{s.precision:.5f}",
+            f"{s.recall:.5f}",
+            f"{s.f1:.5f}",
         )
     console.print(table)
+    if result.all_records_without_tier is not None:
+        table = Table(title="the same without the probabilistic tier")
+        for col in ("scope", "precision", "recall", "F1"):
+            table.add_column(col)
+        for s_ in (result.all_records_without_tier, result.person_records_without_tier):
+            if s_ is not None:
+                table.add_row(s_.scope, f"{s_.precision:.5f}", f"{s_.recall:.5f}", f"{s_.f1:.5f}")
+        console.print(table)
+    if result.by_noise:
+        table = Table(title="person-record pairs per noise kind (truth/noise.parquet)")
+        for col in ("noise kind", "pairs", "joined (tier on)", "joined (tier off)", "should be"):
+            table.add_column(col)
+        for n in result.by_noise:
+            table.add_row(
+                n.kind, f"{n.pairs:,}", f"{n.rate:.4f}", f"{n.rate_without_tier:.4f}",
+                "0 (apart)" if n.must_stay_apart else "1 (joined)",
+            )  # fmt: skip
+        console.print(table)

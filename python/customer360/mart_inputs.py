@@ -33,13 +33,15 @@ def optional_day(value: object, what: str) -> pd.Timestamp | None:
 
 def as_of_day(configured: object, touchpoints: Any, model_name: str) -> pd.Timestamp:
     """The day the marts look from: var clv_churn_as_of_date (`configured`), else the day
-    of the latest touchpoint in fct_touchpoints (`touchpoints`, its relation)."""
+    of the latest touchpoint in fct_touchpoints (`touchpoints`, its relation), else (no
+    touchpoints at all, e.g. a CRM-only export) today in UTC: there is nothing to score,
+    and the marts record "not enough data" (`model_name` is kept for callers' messages)."""
     day = optional_day(configured, "var clv_churn_as_of_date")
     if day is not None:
         return day
     latest = touchpoints.aggregate("max(occurred_at)").fetchall()[0][0]
     if latest is None:
-        raise ValueError(f"{model_name}: fct_touchpoints is empty, no data as of any day")
+        return pd.Timestamp.now(tz="UTC").tz_localize(None).normalize()
     return clv.as_day(latest, "max(fct_touchpoints.occurred_at)")
 
 
@@ -66,3 +68,49 @@ def buyer_engagement(touchpoints: Any, as_of: pd.Timestamp, buyers: pd.Series) -
         .df()
     )
     return events[events["customer_id"].isin(buyers)]
+
+
+def fit_clv_models(tx: pd.DataFrame, as_of: pd.Timestamp, **kwargs: Any) -> clv.ClvFits:
+    """clv_model_fit's fits (``customer360.clv.fit_clv_models``)."""
+    return clv.fit_clv_models(tx, as_of, **kwargs)
+
+
+def scoring_params(
+    fit_table: pd.DataFrame, as_of: pd.Timestamp | None = None
+) -> tuple[clv.PurchaseParams | None, clv.GammaGammaParams | None]:
+    """The purchase-model and Gamma-Gamma parameters of clv_model_fit's 'scoring' fit
+    (``fit_table`` its rows), or None for a part whose status is not ok. customer_clv
+    scores with these, so the models are fitted once per build. With ``as_of``, a table
+    fitted as of another day is an error naming both days."""
+    scoring = fit_table[fit_table["fit_name"] == "scoring"]
+    fitted_as_of = pd.to_datetime(scoring["calibration_end_date"]).dropna().unique()
+    if as_of is not None and (len(fitted_as_of) != 1 or pd.Timestamp(fitted_as_of[0]) != as_of):
+        raise ValueError(
+            f"customer_clv: clv_model_fit was fitted as of "
+            f"{', '.join(str(pd.Timestamp(d).date()) for d in fitted_as_of) or 'nothing'}, "
+            f"customer_clv is built as of {as_of.date()}: build clv_model_fit with the same vars "
+            f"(e.g. dbt run --select clv_model_fit customer_clv)"
+        )
+    status = scoring[scoring["record_type"] == "status"].set_index("model")["name"]
+    params = scoring[scoring["record_type"] == "parameter"]
+    purchase = spend = None
+    if status.get("purchase") == "ok":
+        chosen = scoring[scoring["record_type"] == "choice"]["model"].iloc[0]
+        values = params[params["model"] == chosen].set_index("name")["value"]
+        purchase = clv.params_from_mapping(chosen, values)
+    if status.get("spend") == "ok":
+        values = params[params["model"] == "gamma_gamma"].set_index("name")["value"]
+        spend = clv.GammaGammaParams(values["p"], values["q"], values["gamma"])
+    return purchase, spend
+
+
+def churn_choice(metrics: pd.DataFrame) -> tuple[str | None, str]:
+    """(recommended score, learner) from churn_model_metrics' rows; (None, 'hgb') when it
+    recorded not_enough_data (customer_churn then publishes the first score it can
+    compute, see ``customer360.churn.churn_scores``)."""
+    status = metrics[metrics["metric"] == "status"]
+    if status.empty or float(status["value"].iloc[0]) != 1.0:
+        return None, "hgb"
+    recommended = metrics[metrics["metric"] == "recommended"]["score_name"].iloc[0]
+    learner = metrics[metrics["metric"] == "learner"]["detail"].iloc[0]
+    return str(recommended), str(learner)

@@ -5,6 +5,7 @@ Each step is a function so that the CLI and the tests run the same code.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Iterator
@@ -16,9 +17,22 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
+from customer360.build_state import (
+    DEFER_COMMIT_ENV,
+    BuildLock,
+    BuildLockError,
+    commit_identity_state,
+    mark_building,
+    mark_failed,
+)
+from customer360.console import cell, literal
 from customer360.dbt import DbtError, run_dbt
-from customer360.freshness import print_freshness, run_source_freshness
-from customer360.gx_validation import ValidationSetupError, print_validation, run_validation
+from customer360.gx_validation import (
+    ValidationSetupError,
+    customer_id_regex,
+    print_validation,
+    run_validation,
+)
 from customer360.privacy import PrivacyKeyError, enable_demo_key, load_hmac_key
 from customer360.publish import (
     PublishError,
@@ -50,7 +64,7 @@ class RunReport:
     @contextmanager
     def step(self, name: str, console: Console) -> Iterator[None]:
         """Print a header for the step and record its duration (also when it fails)."""
-        console.rule(f"[bold]{name}")
+        console.rule(f"[bold]{literal(name)}")
         started = time.perf_counter()
         try:
             yield
@@ -59,10 +73,17 @@ class RunReport:
 
 
 def run_dbt_build(settings: Settings, console: Console, full_refresh: bool = False) -> None:
+    """`dbt build`, leaving the identity commit to :func:`run_build` (after freshness and
+    validation: docs/identity.md). With vars of a user's config or command line, the
+    project's own unit tests are left out: their fixed inputs and expectations assume the
+    project's default vars (an ID prefix, a default country), they test the SQL, not the
+    user's data, and they run in the project's test suite."""
     args = ["build"]
     if full_refresh:
         args.append("--full-refresh")
-    run_dbt(args, settings, echo=True)
+    if settings.config.vars or settings.cli_vars:
+        args += ["--exclude", "test_type:unit"]
+    run_dbt(args, settings, echo=True, extra_env={DEFER_COMMIT_ENV: "1"})
 
 
 def run_build(
@@ -72,58 +93,114 @@ def run_build(
     run: RunReport | None = None,
     source_freshness: bool = True,
 ) -> bool:
-    """raw contract check -> dbt build -> source freshness -> validate -> publish ->
-    summary. The published file is replaced only when every step before publish
-    succeeded; otherwise the previous one stays. Stale sources (beyond error_after) fail
-    the run; warn_after only warns."""
+    """raw contract check -> dbt build -> source freshness -> validate -> identity commit
+    -> publish -> summary, under the build lock of the build DB (a second build fails at
+    once). The ID registry advances and the published file is replaced only when every
+    step before succeeded; otherwise both stay as the last good build left them. Stale
+    sources (beyond error_after, measured against the export date unless the config says
+    otherwise: customer360.freshness) fail the run; warn_after only warns. Only the raw
+    tables of the project config are checked and read (customer360.config); marts none of
+    whose inputs is declared are listed as skipped."""
+    try:
+        with BuildLock(settings.build_db, "customer360 build"):
+            return _run_build_locked(settings, console, full_refresh, run, source_freshness)
+    except BuildLockError as exc:
+        console.print(f"[red]{literal(exc)}[/red]")
+        return False
+
+
+def _run_build_locked(
+    settings: Settings,
+    console: Console,
+    full_refresh: bool,
+    run: RunReport | None,
+    source_freshness: bool,
+) -> bool:
     run = run or RunReport()
-    kept = f"[yellow]previous published warehouse kept: {settings.published_db}[/yellow]"
+    kept = f"[yellow]previous published warehouse kept: {literal(settings.published_db)}[/yellow]"
     try:
         load_hmac_key()  # the analyst layer needs it (docs/privacy.md): fail before building
     except PrivacyKeyError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         console.print(kept)
         return False
+    from customer360.config import ConfigError
+    from customer360.coverage import (
+        build_degraded_marts,
+        print_skipped,
+        print_systems,
+        skipped_marts,
+    )
+
     try:
         with run.step("raw contract check", console):
+            print_systems(settings, console)
             raw_report = ensure_raw_contract(
-                settings.raw_path, settings.raw_format, console, raw_counts_path(settings)
+                settings.raw_path,
+                settings.raw_format,
+                console,
+                raw_counts_path(settings),
+                tables=settings.config.present_tables(settings.project_dir),
             )
+    except ConfigError as exc:
+        console.print(f"[red]{literal(exc)}[/red]")
+        console.print(kept)
+        return False
     except RawContractError:
         console.print("[red]raw exports break the contract: nothing was built[/red]")
         console.print(kept)
         return False
+    mark_building(settings.build_db, "customer360 build")
     try:
         with run.step("dbt build", console):
             run_dbt_build(settings, console, full_refresh=full_refresh)
     except DbtError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
+        print_skipped(skipped_marts(settings), console)
         console.print(kept)
         return False
     print_dbt_results(settings, console)
+    print_skipped(skipped_marts(settings), console)
+    print_skipped(
+        build_degraded_marts(settings), console, "marts with null predictions: not enough data"
+    )
     if source_freshness:
+        from customer360.freshness import check_freshness, print_freshness_result
+
         with run.step("source freshness", console):
-            freshness = run_source_freshness(settings)
-            print_freshness(freshness, console)
+            freshness = check_freshness(settings)
+            print_freshness_result(freshness, console)
         if not freshness.ok:
+            mark_failed(settings.build_db, "source freshness failed")
             console.print(kept)
             return False
     try:
         with run.step("validate (Great Expectations)", console):
-            validation = run_validation(settings.build_db, settings.reports_dir / "gx")
+            validation = run_validation(
+                settings.build_db,
+                settings.reports_dir / "gx",
+                id_regex=customer_id_regex(settings.project_dir, settings.dbt_vars()),
+            )
             print_validation(validation, console)
     except ValidationSetupError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         validation = None
     if validation is None or not validation.success:
+        mark_failed(settings.build_db, "validation (Great Expectations) failed")
         console.print(kept)
+        console.print("[yellow]customer-ID registry not advanced (docs/identity.md)[/yellow]")
         return False
+    with run.step("commit customer-ID registry", console):
+        committed = commit_identity_state(settings.build_db)  # and marks the build passed
+        console.print(
+            "identity_state committed" if committed else "no identity state in this build"
+        )
     record_raw_counts(raw_report, raw_counts_path(settings))  # baseline for the shrink check
     try:
         with run.step("publish", console):
             run.published = publish(settings, build_id=run.build_id)
     except PublishError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         console.print(kept)
         return False
     print_publish_result(run.published, console)
@@ -132,15 +209,26 @@ def run_build(
 
 
 def run_demo(settings: Settings, people: int, seed: int, console: Console) -> bool:
+    try:
+        with BuildLock(settings.build_db, "customer360 demo"):
+            return _run_demo_locked(settings, people, seed, console)
+    except BuildLockError as exc:
+        console.print(f"[red]{literal(exc)}[/red]")
+        return False
+
+
+def _run_demo_locked(settings: Settings, people: int, seed: int, console: Console) -> bool:
     from customer360.generate import generate
 
     run = RunReport()
-    key_file = enable_demo_key()  # C360_DEMO=1: a local HMAC key unless C360_HMAC_KEY is set
+    key_file = enable_demo_key()  # the local demo HMAC key unless C360_HMAC_KEY is set
     if key_file is not None:
         console.print(
             f"[yellow]demo: pseudonymising with the local HMAC key in {key_file} (generated "
             "once, gitignored); real builds need C360_HMAC_KEY (docs/privacy.md)[/yellow]"
         )
+    if settings.raw_path != settings.data_dir / "raw":  # the demo builds what it generates
+        settings = dataclasses.replace(settings, raw_path=settings.data_dir / "raw")
     with run.step(f"generate {people:,} synthetic people (seed {seed})", console):
         generate(settings.data_dir, people=people, seed=seed, fmt=settings.raw_format)
     raw_counts_path(settings).unlink(missing_ok=True)  # new exports: no shrink baseline
@@ -159,11 +247,11 @@ def write_docs_and_report(settings: Settings, console: Console, run: RunReport) 
     try:
         with run.step("dbt docs generate", console):
             run_dbt(["docs", "generate"], settings, echo=True)
-        console.print(f"dbt docs: {settings.dbt_target_path / 'index.html'}")
+        console.print(f"dbt docs: {literal(settings.dbt_target_path / 'index.html')}")
         with run.step("report", console):
             result = write_report(settings)
     except (DbtError, ReportError) as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{literal(exc)}[/red]")
         return False
     print_report_result(result, console)
     return True
@@ -195,12 +283,12 @@ def layer_counts(
 
 def print_summary(db: Path, console: Console) -> None:
     counts = layer_counts(db)
-    table = Table(title=f"rows per layer in {db.name}")
+    table = Table(title=f"rows per layer in {literal(db.name)}")
     table.add_column("layer")
     table.add_column("relation")
     table.add_column("rows", justify="right")
     for schema, name, n in counts:
-        table.add_row(schema, name, f"{n:,}")
+        table.add_row(cell(schema), cell(name), f"{n:,}")
     console.print(table)
 
 
@@ -219,12 +307,12 @@ def raw_file_counts(settings: Settings) -> list[tuple[str, str, int]]:
 
 
 def print_raw_files(settings: Settings, console: Console) -> None:
-    table = Table(title=f"raw exports in {settings.raw_path}")
+    table = Table(title=f"raw exports in {literal(settings.raw_path)}")
     table.add_column("system")
     table.add_column("table")
     table.add_column("rows", justify="right")
     for system, name, n in raw_file_counts(settings):
-        table.add_row(system, name, f"{n:,}")
+        table.add_row(cell(system), cell(name), f"{n:,}")
     console.print(table)
 
 
@@ -244,7 +332,7 @@ def print_dbt_results(settings: Settings, console: Console) -> None:
         by_type[kind][status] += 1
     for kind, statuses in sorted(by_type.items()):
         parts = ", ".join(f"{n} {status}" for status, n in sorted(statuses.items()))
-        console.print(f"dbt {kind}s: {parts}")
+        console.print(f"dbt {literal(kind)}s: {literal(parts)}")
     slowest = sorted(results, key=lambda r: r.get("execution_time") or 0, reverse=True)[:3]
     if slowest:
         console.print(
@@ -271,10 +359,14 @@ def print_run_summary(settings: Settings, run: RunReport, console: Console) -> N
     table.add_row("raw exports", "", f"{raw_rows:,}")
     for schema in SUMMARY_SCHEMAS:
         relations, rows = per_layer.get(schema, (0, 0))
-        table.add_row(schema, str(relations), f"{rows:,}")
+        table.add_row(cell(schema), str(relations), f"{rows:,}")
     if run.published is not None:
         table.add_row("published", str(len(run.published.tables)), f"{run.published.rows:,}")
     console.print(table)
+    from customer360.coverage import print_skipped, print_systems, skipped_marts
+
+    print_systems(settings, console)
+    print_skipped(skipped_marts(settings), console)
     customers = _count_if_exists(settings.build_db, "marts", "dim_customer")
     if customers is not None:
         console.print(f"customers (marts.dim_customer): {customers:,}")

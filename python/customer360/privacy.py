@@ -8,9 +8,10 @@ What lives where (docs/privacy.md):
 * the **published warehouse** holds only the ``analyst`` schema: every mart with direct
   identifiers replaced by keyed HMAC-SHA256 pseudonyms (``<column>_hmac``) and names,
   addresses and birth dates dropped or coarsened, following each column's ``meta.pii`` tag;
-* the **HMAC key** comes from ``C360_HMAC_KEY`` (never committed). ``customer360 demo`` sets
-  ``C360_DEMO=1`` and then uses (creating it once) a local key file, ``.c360/hmac.key``
-  (gitignored, or ``C360_HMAC_KEY_FILE``). A non-demo build without a key fails;
+* the **HMAC key** comes from ``C360_HMAC_KEY`` or the file named by ``C360_HMAC_KEY_FILE``
+  (never committed; at least 32 characters, 10 distinct). Only ``customer360 demo`` creates
+  (once) and uses a local key file, ``.c360/hmac.key`` (gitignored). A build without a
+  key fails;
 * the **audit log** is an append-only JSONL file (``C360_AUDIT_LOG``, default
   ``privacy_audit.jsonl`` beside the build DB): one line per CLI access to personal data.
 
@@ -49,12 +50,12 @@ from customer360.settings import PROJECT_DIR, Settings
 
 HMAC_KEY_ENV = "C360_HMAC_KEY"
 HMAC_KEY_FILE_ENV = "C360_HMAC_KEY_FILE"
-DEMO_ENV = "C360_DEMO"
 AUDIT_LOG_ENV = "C360_AUDIT_LOG"
 DEFAULT_KEY_FILE = PROJECT_DIR / ".c360" / "hmac.key"
 
 PRIVACY_SCHEMA = "privacy"
 STATE_SCHEMA = "identity_state"
+PENDING_STATE_SCHEMA = "identity_state_pending"  # customer360.build_state
 
 #: Restricted tables the erase command writes (also created by the on-run-start hook
 #: ``create_privacy_state``; keep both in step).
@@ -97,26 +98,60 @@ class PrivacyKeyError(PrivacyError):
 # ------------------------------------------------------------------ key and HMAC
 
 
-def is_demo() -> bool:
-    return os.environ.get(DEMO_ENV, "").strip().lower() in {"1", "true", "yes"}
+#: a key must have at least this many characters, of which at least MIN_KEY_DISTINCT_CHARS
+#: distinct (`openssl rand -hex 32` gives 64 hex characters): a short or repetitive key
+#: makes the pseudonyms guessable by trying every candidate value
+MIN_KEY_CHARS = 32
+MIN_KEY_DISTINCT_CHARS = 10
 
 
 def key_file_path() -> Path:
     return Path(os.environ.get(HMAC_KEY_FILE_ENV) or DEFAULT_KEY_FILE)
 
 
+def check_key_strength(value: str, source: str) -> None:
+    """Refuse a key that is too short or too repetitive, naming where it came from."""
+    if len(value) < MIN_KEY_CHARS:
+        raise PrivacyKeyError(
+            f"{source} is too weak: {len(value)} characters, at least {MIN_KEY_CHARS} needed "
+            "(e.g. `openssl rand -hex 32`)"
+        )
+    if len(set(value)) < MIN_KEY_DISTINCT_CHARS:
+        raise PrivacyKeyError(
+            f"{source} is too weak: only {len(set(value))} distinct characters, at least "
+            f"{MIN_KEY_DISTINCT_CHARS} needed (e.g. `openssl rand -hex 32`)"
+        )
+
+
 def load_hmac_key() -> bytes:
-    """The HMAC key: ``$C360_HMAC_KEY``; in a demo (``C360_DEMO=1``) the local key file,
-    created once with 32 random bytes. Anything else is an error."""
-    value = os.environ.get(HMAC_KEY_ENV, "")
-    if value.strip():
-        return value.strip().encode("utf-8")
-    if is_demo():
-        return ensure_key_file(key_file_path()).read_text().strip().encode("utf-8")
+    """The HMAC key: ``$C360_HMAC_KEY``, else the key file named by ``$C360_HMAC_KEY_FILE``
+    (readable by its owner only). Both must be strong (:func:`check_key_strength`). No
+    other variable makes a key appear: only :func:`enable_demo_key`, called by
+    ``customer360 demo``, creates and points at a local demo key file."""
+    value = os.environ.get(HMAC_KEY_ENV, "").strip()
+    if value:
+        check_key_strength(value, HMAC_KEY_ENV)
+        return value.encode("utf-8")
+    named = os.environ.get(HMAC_KEY_FILE_ENV, "").strip()
+    if named:
+        path = Path(named)
+        try:
+            mode = path.stat().st_mode
+            text = path.read_text().strip()
+        except OSError as exc:
+            raise PrivacyKeyError(f"{HMAC_KEY_FILE_ENV}={named}: cannot read it ({exc})") from exc
+        if mode & 0o077:
+            raise PrivacyKeyError(
+                f"{HMAC_KEY_FILE_ENV}={named}: other users can read this key file "
+                f"(mode {oct(mode & 0o777)}); `chmod 600` it"
+            )
+        check_key_strength(text, f"the key in {named}")
+        return text.encode("utf-8")
     raise PrivacyKeyError(
         f"no HMAC key: set {HMAC_KEY_ENV} to a secret (e.g. `openssl rand -hex 32`, kept out "
-        f"of git) before building; pseudonymised analyst keys are HMAC-SHA256 with it. "
-        f"Only the demo ({DEMO_ENV}=1, set by `customer360 demo`) generates a local key file."
+        f"of git) or {HMAC_KEY_FILE_ENV} to a file holding one before building; "
+        "pseudonymised analyst keys are HMAC-SHA256 with it. Only `customer360 demo` "
+        "generates a local key file."
     )
 
 
@@ -131,12 +166,14 @@ def ensure_key_file(path: Path) -> Path:
 
 
 def enable_demo_key() -> Path | None:
-    """For ``customer360 demo``: mark the run as a demo and make sure a key exists.
-    Returns the key file used, or None when ``C360_HMAC_KEY`` is set."""
-    os.environ[DEMO_ENV] = "1"
+    """For ``customer360 demo`` only: make sure the local demo key file exists and point
+    ``$C360_HMAC_KEY_FILE`` at it for this process and its dbt subprocesses. Returns the
+    key file used, or None when ``C360_HMAC_KEY`` is set."""
     if os.environ.get(HMAC_KEY_ENV, "").strip():
         return None
-    return ensure_key_file(key_file_path())
+    path = ensure_key_file(key_file_path())
+    os.environ[HMAC_KEY_FILE_ENV] = str(path)
+    return path
 
 
 def hmac_sha256(value: str, key: bytes | None = None) -> str:
@@ -370,7 +407,8 @@ def find_subject(
 def _identity_sources(settings: Settings) -> list[dict[str, Any]]:
     from customer360.identity import identity_sources  # declared beside each staging model
 
-    return identity_sources(settings.project_dir)
+    names = settings.dbt_vars().get("identity_source_models")  # eighth systems (config)
+    return identity_sources(settings.project_dir, list(names) if names else None)
 
 
 def _jsonable(value: Any) -> Any:
@@ -630,7 +668,11 @@ def erase(
                 f"insert into {PRIVACY_SCHEMA}.erasure_suppressions values (?, ?, ?, ?)", rows
             )
         if ids:
-            _tombstone(con, ids, [r[2] for r in records], [v for _, v in suppress])
+            for schema in (STATE_SCHEMA, PENDING_STATE_SCHEMA):
+                # the pending copy the last build wrote (already committed, or abandoned
+                # by a failed build) holds the same rows: tombstoned alike
+                if _table_exists(con, schema, "identity_registry"):
+                    _tombstone(con, ids, [r[2] for r in records], [v for _, v in suppress], schema)
         con.execute("commit")
         return ErasureResult(request_id, subject.kind, tuple(ids), len(records), len(suppress),
                              n_shared)  # fmt: skip
@@ -647,10 +689,11 @@ def _tombstone(
     customer_ids: list[str],
     record_ids: list[str],
     identifier_values: list[str],
+    st: str = STATE_SCHEMA,
 ) -> None:
     """Registry: status erased (never reused), no pointer, no identifier value; the
-    person's record assignments removed; identifier values in the event log redacted."""
-    st = STATE_SCHEMA
+    person's record assignments removed; identifier values in the event log redacted
+    (in schema ``st``: the committed identity state or its pending copy)."""
     con.execute(
         f"""
         update {st}.identity_registry

@@ -1,4 +1,6 @@
-"""dbt-duckdb plugin (profiles.yml ``plugins:``): gives every dbt connection the HMAC key.
+"""dbt-duckdb plugin (profiles.yml ``plugins:``): gives every dbt connection the HMAC key
+and the look-alike identifier check (``c360_identifier_issue``, customer360.identifiers),
+and holds the build lock of the build DB for the dbt process (customer360.build_state).
 
 The key never appears in SQL, compiled files or logs: the plugin derives the two HMAC pad
 blocks from the key and sets them as DuckDB session variables (``c360_hmac_ipad``,
@@ -14,11 +16,15 @@ from typing import Any
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 
+from customer360.build_state import lock_for_dbt
+from customer360.identifiers import register as register_identifier_check
 from customer360.privacy import PrivacyKeyError, hmac_pads, load_hmac_key
 
 
 class Plugin(BasePlugin):
     def initialize(self, plugin_config: dict[str, Any]) -> None:
+        # one build at a time per build DB (customer360.build_state): fails at once
+        lock_for_dbt(getattr(self.creds, "path", "") or "")
         try:
             self._pads: tuple[str, str] | None = hmac_pads(load_hmac_key())
         except PrivacyKeyError:
@@ -32,7 +38,9 @@ class Plugin(BasePlugin):
         conn.execute(f"set variable c360_hmac_opad = unhex('{opad}')")
 
     def configure_connection(self, conn: Any) -> None:
+        register_identifier_check(conn)
         self._set(conn)
 
     def configure_cursor(self, cursor: Any) -> None:
+        register_identifier_check(cursor)
         self._set(cursor)

@@ -44,7 +44,7 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from customer360.contracts import RAW_TABLES
+from customer360.console import cell, literal
 from customer360.settings import Settings
 
 #: Schemas published by default (missing ones are skipped): the pseudonymised analyst
@@ -55,7 +55,17 @@ DEFAULT_PUBLISHED: tuple[str, ...] = ("analyst",)
 #: Schemas that never leave the build DB: raw or lightly cleaned personal data, internal
 #: state, rejected rows. Configuring one of them is an error, not a silent skip.
 RESTRICTED_SCHEMAS: frozenset[str] = frozenset(
-    {"staging", "intermediate", "identity_state", "quarantine", "pii", "restricted", "privacy"}
+    {
+        "staging",
+        "intermediate",
+        "identity_state",
+        "identity_state_pending",
+        "build_state",
+        "quarantine",
+        "pii",
+        "restricted",
+        "privacy",
+    }
 )
 
 #: Metadata tables written into the ``main`` schema of the published file.
@@ -340,6 +350,9 @@ def _write_metadata(
     sources = source_row_counts(con, settings)
     if sources:
         con.executemany(f"insert into {p}._publish_sources values (?, ?, ?, ?)", sources)
+    from customer360.coverage import write_coverage_tables
+
+    write_coverage_tables(con, p, settings)  # systems used, marts skipped (for the report)
     for name, comment in (
         ("_publish", "One row: which build this file is (build_id), when it was published."),
         ("_publish_tables", "Every published table with its row and column count."),
@@ -351,10 +364,11 @@ def _write_metadata(
 def source_row_counts(
     con: duckdb.DuckDBPyConnection, settings: Settings
 ) -> list[tuple[str, str, str, int]]:
-    """(system, table, file, rows) for every raw export file of the contract that exists."""
+    """(system, table, file, rows) for every raw export file of the tables the project
+    config declares (customer360.config) that exists."""
     reader = "read_parquet" if settings.raw_format == "parquet" else "read_csv"
     out = []
-    for t in RAW_TABLES:
+    for t in settings.config.present_tables(settings.project_dir):
         path = Path(t.path(str(settings.raw_path), settings.raw_format))
         if not path.exists():
             continue
@@ -409,20 +423,26 @@ def read_publish_info(path: Path) -> dict[str, object]:
 
 def print_publish_result(result: PublishResult, console: Console) -> None:
     """What was published: tables with rows, size, time, build id."""
-    table = Table(title=f"published {result.path.name} (build {result.build_id})")
+    table = Table(title=f"published {literal(result.path.name)} (build {literal(result.build_id)})")
     table.add_column("schema")
     table.add_column("table")
     table.add_column("from")
     table.add_column("rows", justify="right")
     table.add_column("columns", justify="right")
     for t in result.tables:
-        table.add_row(t.schema, t.name, t.source_kind, f"{t.rows:,}", str(t.columns))
+        table.add_row(
+            cell(t.schema),
+            cell(t.name),
+            cell(t.source_kind),
+            f"{t.rows:,}",
+            str(t.columns),
+        )
     if not result.tables:
         table.add_row("-", "(no configured schema exists in the build DB yet)", "", "0", "")
     console.print(table)
     console.print(
         f"published {len(result.tables)} tables, {result.rows:,} rows, "
-        f"{result.size_bytes / 1e6:.1f} MB in {result.seconds:.1f} s -> {result.path}"
+        f"{result.size_bytes / 1e6:.1f} MB in {result.seconds:.1f} s -> {literal(result.path)}"
         + (
             f" (removed {len(result.removed_stale)} stale temp file(s))"
             if result.removed_stale

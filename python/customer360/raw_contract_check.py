@@ -3,7 +3,12 @@
 Every file ``<raw_path>/<system>/<table>.<raw_format>`` is compared with the contract in
 :mod:`customer360.contracts`:
 
-* missing file, empty file (0 bytes or no rows), unreadable file (corrupt/truncated
+Only the tables the project config declares are checked (:mod:`customer360.config`; the
+default declares all 13): an absent system is not an error. A file with a header and no
+rows is valid data (a warning says so); the shrink guard still fails a table that
+suddenly emptied.
+
+* missing file, empty file (0 bytes), unreadable file (corrupt/truncated
   Parquet, CSV that is not UTF-8 or cannot be parsed) -> **error**;
 * a contract column missing -> **error** naming the file, table and column, with the
   expected contract and a "did you mean" hint when a similar column exists (a renamed
@@ -13,9 +18,13 @@ Every file ``<raw_path>/<system>/<table>.<raw_format>`` is compared with the con
 * a Parquet column whose type family differs from the contract (text in a numeric column)
   -> **warning**; staging casts with ``try_cast`` and quarantines the rows that do not cast.
 
-CSV files are read the way staging reads them (``read_csv(..., header=true,
-all_varchar=true)``): values stay text, a UTF-8 byte-order mark is skipped, quoted fields
-may contain commas, doubled quotes and newlines (RFC 4180).
+Files are read the way staging reads them, with the reader options fixed once in
+:mod:`customer360.raw_reader` (nothing sniffed; CSV values stay text, a UTF-8 byte-order
+mark is skipped, quoted fields may contain commas, doubled quotes and newlines: RFC 4180),
+and every file's rows are counted a second time by an independent reader (pyarrow): a
+file the two read differently is an error. A read error names the file, the line and the
+cause (ragged row, over-long row, unbalanced quote, mixed line endings); a folder, FIFO
+or unreadable file where an export belongs is named as such.
 
 The same column check also runs inside plain ``dbt build`` through the ``on-run-start``
 hook ``check_raw_exports()`` (``macros/quality/check_raw_exports.sql``).
@@ -26,6 +35,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +45,9 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
+from customer360.console import cell, literal
 from customer360.contracts import RAW_TABLES, RawTable
+from customer360.raw_reader import count_rows, diagnose_csv, reader_sql
 from customer360.settings import Settings
 
 Severity = Literal["error", "warning"]
@@ -57,6 +69,12 @@ def type_family(duckdb_type: str) -> str:
         if any(t.startswith(p) for p in prefixes):
             return family
     return t
+
+
+def is_nested(duckdb_type: str) -> bool:
+    """A LIST, ARRAY, STRUCT, MAP or UNION type (cast to text, it would be stringified)."""
+    t = duckdb_type.upper().strip()
+    return t.endswith("]") or t.startswith(("STRUCT", "MAP", "UNION"))
 
 
 @dataclass(frozen=True)
@@ -114,17 +132,6 @@ def expected_contract(t: RawTable) -> str:
     return f"required: {required}" + (f"; optional: {optional}" if optional else "")
 
 
-def _sql_str(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def reader_sql(path: Path, fmt: str) -> str:
-    """The DuckDB table function staging uses to read one raw file."""
-    if fmt == "csv":
-        return f"read_csv({_sql_str(str(path))}, header=true, all_varchar=true)"
-    return f"read_parquet({_sql_str(str(path))})"
-
-
 def first_line(message: str) -> str:
     """The first meaningful line of a DuckDB error, without the 'X Error:' prefix."""
     for line in message.splitlines():
@@ -179,23 +186,71 @@ def _ends_with_newline(path: Path) -> bool:
         return fh.read(1) in (b"\n", b"\r")
 
 
-def _csv_dialect_problem(con: duckdb.DuckDBPyConnection, path: Path) -> str:
-    """Explain why a CSV could not be read as comma-separated with a header."""
-    strict = (
-        f"read_csv({_sql_str(str(path))}, header=true, all_varchar=true, delim=',', "
-        "quote='\"', escape='\"', sniff_sample_rows=-1)"
-    )
-    detail = ""
+def _glob_siblings(path: Path, pattern: str) -> list[Path]:
     try:
-        con.execute(f"select count(*) from {strict}").fetchall()
-    except duckdb.Error as exc:
-        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-        located = [ln for ln in lines if ln.startswith(("CSV Error on Line", "Original Line"))]
-        detail = " DuckDB: " + "; ".join(located or lines[:1])
-    return (
-        "cannot be parsed as comma-separated text with a header row: rows have different "
-        "numbers of fields (truncated file, unquoted comma or unbalanced quote?)." + detail
-    )
+        return list(path.parent.glob(pattern))
+    except OSError:
+        return []
+
+
+def file_problem(path: Path) -> str | None:
+    """Why ``path`` is not a readable regular file ("missing" when it does not exist),
+    or None. Never opens the path: a FIFO would block the reader."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        for parent in path.parents:
+            try:
+                if parent.exists() and not os.access(parent, os.R_OK | os.X_OK):
+                    return f"folder {parent} cannot be read (permission denied)"
+            except OSError:
+                continue
+        return "missing"
+    except PermissionError:
+        return f"folder {path.parent} cannot be read (permission denied)"
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+    if stat.S_ISDIR(st.st_mode):
+        return "is a folder, not a file (an export unpacked into a directory?)"
+    if stat.S_ISFIFO(st.st_mode):
+        return "is a named pipe (FIFO), not a file: exports must be regular files"
+    if not stat.S_ISREG(st.st_mode):
+        return "is not a regular file (a device or socket?)"
+    if not os.access(path, os.R_OK):
+        return f"cannot be read: permission denied (mode {stat.filemode(st.st_mode)})"
+    return None
+
+
+def _binary_columns(path: Path) -> list[str]:
+    """Names of the binary columns of a Parquet file (from its schema)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except (pa.ArrowException, OSError):
+        return []
+    return [
+        f.name for f in schema if pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type)
+    ]
+
+
+def read_error(path: Path, fmt: str, message: str) -> str:
+    """The real cause of a DuckDB read error: for CSV the line and what is wrong with it
+    (found by Python's csv module with the same dialect), for Parquet the first line of
+    DuckDB's message (and the column, for text that is not UTF-8)."""
+    if fmt == "csv":
+        problem = diagnose_csv(path)
+        if problem is not None:
+            return f"not a readable CSV file: {problem.message}"
+        return f"not a readable CSV file: {first_line(message)}"
+    if "not valid UTF8" in message or "Invalid string encoding" in message:
+        return (
+            f"binary column(s) {', '.join(_binary_columns(path)) or '?'} hold bytes that are "
+            f"not UTF-8 text ({first_line(message)}); the contract expects text: re-export "
+            "them as UTF-8 strings"
+        )
+    return f"not a readable Parquet file (truncated or corrupt?): {first_line(message)}"
 
 
 def check_table(
@@ -208,10 +263,13 @@ def check_table(
     def finding(severity: Severity, message: str, column: str | None = None) -> RawFinding:
         return RawFinding(severity, t.system, t.name, path, column, message)
 
-    if not path.is_file():
-        others = sorted(p.name for p in path.parent.glob(f"{t.name}.*")) if path.parent else []
+    problem = file_problem(path)
+    if problem == "missing":
+        others = sorted(p.name for p in _glob_siblings(path, f"{t.name}.*"))
         hint = f" (found {', '.join(others)}: is C360_RAW_FORMAT right?)" if others else ""
         return [finding("error", f"file is missing{hint}; expected contract: {contract}")], None
+    if problem:
+        return [finding("error", f"{problem}; expected contract: {contract}")], None
     if path.stat().st_size == 0:
         return [finding("error", f"file is empty (0 bytes); expected contract: {contract}")], None
     if fmt == "csv":
@@ -234,12 +292,22 @@ def check_table(
         ).fetchone()
         rows = int(counted[0]) if counted else 0
     except duckdb.Error as exc:
-        kind = "Parquet file (truncated or corrupt?)" if fmt == "parquet" else "CSV file"
-        return [finding("error", f"not a readable {kind}: {first_line(str(exc))}")], None
-
-    if fmt == "csv" and len(columns) == 1 and "," in next(iter(columns)):
-        # the sniffer gave up on the dialect and read whole lines as one column
-        return [finding("error", _csv_dialect_problem(con, path))], None
+        return [finding("error", read_error(path, fmt, str(exc)))], None
+    try:
+        independent = count_rows(path, fmt)
+    except ValueError as exc:
+        detail = diagnose_csv(path) if fmt == "csv" else None
+        reason = detail.message if detail else first_line(str(exc))
+        return [finding("error", f"rows cannot be counted independently: {reason}")], None
+    if independent != rows:
+        return [
+            finding(
+                "error",
+                f"DuckDB reads {rows:,} rows but an independent reader (pyarrow) counts "
+                f"{independent:,}: some lines are read differently (a comment-like line, "
+                "an odd quote?); nothing is staged until both agree",
+            )
+        ], None
 
     findings: list[RawFinding] = []
     by_lower = {name.lower(): name for name in columns}
@@ -247,7 +315,16 @@ def check_table(
     extras = [name for name in columns if name.lower() not in contract_names]
     for c in t.columns:
         actual = by_lower.get(c.name.lower())
-        if actual is None:
+        if actual is None and c.omittable:
+            findings.append(
+                finding(
+                    "warning",
+                    f"optional column {c.name!r} ({c.type}) is not in the file: read as empty "
+                    "(a column added to the contract later; it may be left out)",
+                    c.name,
+                )
+            )
+        elif actual is None:
             guess = _similar(c.name, extras)
             hint = f" Did you mean {guess!r} (renamed?)" if guess else ""
             kind = "required" if c.required else "optional"
@@ -257,6 +334,16 @@ def check_table(
                     "error",
                     f"{kind} column {c.name!r} ({c.type}) is missing{note}.{hint} "
                     f"Columns in file: {', '.join(columns)}. Expected contract: {contract}",
+                    c.name,
+                )
+            )
+        elif fmt == "parquet" and is_nested(columns[actual]):
+            findings.append(
+                finding(
+                    "error",
+                    f"type is {columns[actual]} (a nested list/struct/map), contract says "
+                    f"{c.type}: nested values cannot be staged without turning them into "
+                    "made-up text; re-export the column as a plain value",
                     c.name,
                 )
             )
@@ -281,7 +368,11 @@ def check_table(
         )
     if rows == 0:
         findings.append(
-            finding("error", f"file has a header but no rows; expected contract: {contract}")
+            finding(
+                "warning",
+                "file has a header but no rows: read as an empty table (marts that need it "
+                "are empty)",
+            )
         )
     return findings, rows
 
@@ -310,10 +401,13 @@ def print_report(report: RawCheckReport, console: Console) -> None:
     if not report.findings:
         console.print(
             f"[green]raw exports match the contract[/green]: {len(report.rows)} files, "
-            f"{sum(report.rows.values()):,} rows ({report.raw_format}, {report.raw_path})"
+            f"{sum(report.rows.values()):,} rows ({literal(report.raw_format)}, "
+            f"{literal(report.raw_path)})"
         )
         return
-    grid = Table(title=f"raw export check: {report.raw_path} ({report.raw_format})")
+    grid = Table(
+        title=f"raw export check: {literal(report.raw_path)} ({literal(report.raw_format)})"
+    )
     grid.add_column("severity")
     grid.add_column("table")
     grid.add_column("column")
@@ -322,9 +416,9 @@ def print_report(report: RawCheckReport, console: Console) -> None:
         style = "red" if f.severity == "error" else "yellow"
         grid.add_row(
             f"[{style}]{f.severity}[/{style}]",
-            f"{f.system}.{f.table}\n{f.file.name}",
-            f.column or "",
-            f.message,
+            cell(f"{f.system}.{f.table}\n{f.file.name}"),
+            cell(f.column or ""),
+            cell(f.message),
         )
     console.print(grid)
     console.print(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)")
@@ -361,13 +455,12 @@ def check_shrink(
         if not before or rows >= before * (1 - max_shrink):
             continue
         system, name = key.split(".", 1)
-        t = next(t for t in RAW_TABLES if (t.system, t.name) == (system, name))
         findings.append(
             RawFinding(
                 "error",
                 system,
                 name,
-                Path(t.path(str(report.raw_path), report.raw_format)),
+                report.raw_path / system / f"{name}.{report.raw_format}",
                 None,
                 f"has {rows:,} rows, the last successful build read {before:,} "
                 f"({rows / before - 1:+.0%}): truncated export? If the drop is real, "
@@ -382,11 +475,12 @@ def ensure_raw_contract(
     raw_format: str,
     console: Console | None = None,
     previous_counts: Path | None = None,
+    tables: Iterable[RawTable] = RAW_TABLES,
 ) -> RawCheckReport:
     """Check, print (if a console is given) and raise RawContractError on any error.
     With ``previous_counts`` (and unless ``C360_ALLOW_RAW_SHRINK=1``), a table that
     shrank by more than ``C360_MAX_RAW_SHRINK`` (default 0.5) is an error too."""
-    report = check_raw(raw_path, raw_format)
+    report = check_raw(raw_path, raw_format, tables)
     if previous_counts is not None and os.environ.get("C360_ALLOW_RAW_SHRINK") != "1":
         max_shrink = float(os.environ.get("C360_MAX_RAW_SHRINK", DEFAULT_MAX_SHRINK))
         report.findings.extend(check_shrink(report, previous_counts, max_shrink))

@@ -7,8 +7,11 @@ build into temporary directories without touching the developer's warehouse.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from customer360.config import ProjectConfig, config_path_from_env, default_config, load_config
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -24,18 +27,28 @@ class Settings:
     reports_dir: Path
     dbt_target_path: Path  # dbt's target/ (manifest, compiled SQL); per build in tests
     dbt_log_path: Path
+    # the project config (customer360.config): systems present, vars, freshness
+    config: ProjectConfig = field(default_factory=default_config)
+    # `--vars` of the command line: passed to every dbt call, over the config's vars
+    cli_vars: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls) -> Settings:
+    def from_env(cls, config_path: Path | None = None) -> Settings:
+        """Paths from the environment; the project config from ``config_path``, else
+        ``C360_CONFIG``, else ``<project>/customer360.yml``. The config's raw_path and
+        raw_format apply unless C360_RAW_PATH / C360_RAW_FORMAT are set."""
         project = Path(os.environ.get("C360_PROJECT_DIR", PROJECT_DIR)).resolve()
+        config = load_config(config_path or config_path_from_env(project))
         data_dir = Path(os.environ.get("C360_DATA_DIR", project / "data")).resolve()
-        raw_path = Path(os.environ.get("C360_RAW_PATH", data_dir / "raw")).resolve()
+        raw_default = config.raw_path or data_dir / "raw"
+        raw_path = Path(os.environ.get("C360_RAW_PATH", raw_default)).resolve()
         warehouse = project / "warehouse"
         return cls(
             project_dir=project,
+            config=config,
             data_dir=data_dir,
             raw_path=raw_path,
-            raw_format=os.environ.get("C360_RAW_FORMAT", "parquet"),
+            raw_format=os.environ.get("C360_RAW_FORMAT", config.raw_format or "parquet"),
             build_db=Path(os.environ.get("C360_BUILD_DB", warehouse / "build.duckdb")).resolve(),
             published_db=Path(
                 os.environ.get("C360_PUBLISHED_DB", warehouse / "customer360.duckdb")
@@ -66,6 +79,10 @@ class Settings:
             dbt_target_path=root / "target",
             dbt_log_path=root / "logs",
         )
+
+    def dbt_vars(self) -> dict[str, Any]:
+        """The vars of every dbt call: the config's, then the command line's."""
+        return {**self.config.dbt_vars(self.project_dir), **self.cli_vars}
 
     def dbt_env(self) -> dict[str, str]:
         """Environment for a dbt subprocess: absolute paths so any cwd works."""

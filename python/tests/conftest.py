@@ -39,6 +39,7 @@ WAREHOUSE_FIXTURES = frozenset(
         "erased_build",  # test_privacy
         "row_cases_warehouse",  # test_quality_build
         "bad_csv_warehouse",  # test_staging
+        "built",  # test_probabilistic
     }
 )
 

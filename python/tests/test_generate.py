@@ -434,3 +434,67 @@ def test_cli_generate(tmp_path: Path) -> None:
     assert scenario["day"] == 1 and scenario["as_of"] == "2026-11-24T00:00:00"
     bad = CliRunner().invoke(app, ["generate", "--format", "xml", "--out", str(tmp_path)])
     assert bad.exit_code == 2 and "unknown format" in bad.output
+
+
+# ------------------------------------------------------------------ noise for fuzzy matching
+
+
+def test_noise_truth_records_what_exact_keys_cannot_resolve(tmp_path: Path) -> None:
+    """truth/noise.parquet lists every kind of noise for the probabilistic tier, and each
+    row really carries it: duplicates sharing no e-mail/phone with the first entry, birth
+    dates with day/month swapped or one digit off, moves, twins and namesakes who share
+    the address (and the birth date / the name) but are different people."""
+    generate(tmp_path, people=6_000, seed=SEED, end_date=END)
+    con = _con(tmp_path)
+    con.execute(
+        f"create view noise as select * from read_parquet('{tmp_path}/truth/noise.parquet')"
+    )
+    kinds = dict(con.execute("select noise_kind, count(*) from noise group by 1").fetchall())
+    from customer360.generate import NOISE_KINDS
+
+    assert set(kinds) == set(NOISE_KINDS), kinds
+    con.execute("""
+        create view crm as
+        select c.*, t.person_id, lower(trim(c.email)) as em,
+               regexp_replace(c.phone, '[^0-9]', '', 'g') as ph
+        from crm__contacts c
+        join truth t on t.source_table = 'contacts' and t.record_key = c.contact_id""")
+
+    def pairs_of(kind: str) -> list[tuple]:
+        return con.execute(f"""
+            select d.contact_id, d.em, d.ph, o.em, o.ph, d.birth_date, o.birth_date,
+                   d.street, o.street, d.first_name, o.first_name, d.last_name, o.last_name
+            from noise n join crm d on d.contact_id = n.record_key
+            join crm o on o.person_id = d.person_id and o.contact_id <> d.contact_id
+            where n.noise_kind = '{kind}'""").fetchall()
+
+    no_shared = pairs_of("crm_duplicate_no_shared_identifier")
+    assert no_shared and all(r[1] is None and r[2] is None for r in no_shared)
+    for r in pairs_of("birth_date_day_month_swapped"):
+        d, o = r[5], r[6]
+        if d is not None and o is not None:
+            assert (d.year, d.month, d.day) == (o.year, o.day, o.month), r
+    for r in pairs_of("birth_date_digit_off"):
+        if r[5] is not None and r[6] is not None:
+            assert abs((r[5] - r[6]).days) == 1, r
+    moved = pairs_of("moved")
+    assert any(r[7] is not None and r[8] is not None and r[7] != r[8] for r in moved)
+    twins = con.execute("""
+        select a.first_name, b.first_name, a.last_name, b.last_name, a.birth_date,
+               b.birth_date, a.street, b.street
+        from noise n join crm a on a.contact_id = n.record_key
+        join crm b on b.person_id = n.related_person_id
+        where n.noise_kind = 'twin'""").fetchall()
+    assert len(twins) > 20
+    same_bday_other_first = [t for t in twins if t[4] is not None and t[4] == t[5]]
+    assert same_bday_other_first
+    assert all(t[0].lower() != t[1].lower() for t in same_bday_other_first
+               if t[0].lower() not in (t[3].lower(), t[2].lower()))  # fmt: skip
+    namesakes = con.execute("""
+        select a.birth_date, b.birth_date
+        from noise n join crm a on a.contact_id = n.record_key
+        join crm b on b.person_id = n.related_person_id
+        where n.noise_kind = 'namesake'""").fetchall()
+    assert namesakes and all(
+        abs((a - b).days) > 20 * 365 for a, b in namesakes if a is not None and b is not None
+    )

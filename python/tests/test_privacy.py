@@ -133,18 +133,46 @@ def test_missing_key_is_a_clear_error_and_demo_makes_a_private_key_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(privacy.HMAC_KEY_ENV, raising=False)
-    monkeypatch.delenv(privacy.DEMO_ENV, raising=False)
-    monkeypatch.setenv(privacy.HMAC_KEY_FILE_ENV, str(tmp_path / "k" / "hmac.key"))
+    monkeypatch.delenv(privacy.HMAC_KEY_FILE_ENV, raising=False)
+    monkeypatch.setenv("C360_DEMO", "1")  # no variable switches demo keys on any more
     with pytest.raises(privacy.PrivacyKeyError, match="C360_HMAC_KEY"):
         privacy.load_hmac_key()
+    monkeypatch.setenv(privacy.HMAC_KEY_FILE_ENV, str(tmp_path / "k" / "hmac.key"))
+    with pytest.raises(privacy.PrivacyKeyError, match="cannot read"):
+        privacy.load_hmac_key()  # a named key file that does not exist is not created
     assert not (tmp_path / "k" / "hmac.key").exists()
-    path = privacy.enable_demo_key()
+    path = privacy.enable_demo_key()  # what `customer360 demo` calls
     assert path == tmp_path / "k" / "hmac.key"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     key = privacy.load_hmac_key()
     assert len(key) == 64 and privacy.load_hmac_key() == key  # stable across calls
-    monkeypatch.setenv(privacy.HMAC_KEY_ENV, "from-env")
-    assert privacy.load_hmac_key() == b"from-env"
+    strong = "from-env-" + "0123456789abcdef" * 2
+    monkeypatch.setenv(privacy.HMAC_KEY_ENV, strong)
+    assert privacy.load_hmac_key() == strong.encode()
+
+
+@pytest.mark.parametrize(
+    ("key", "why"),
+    [("x", "1 characters"), ("a" * 40, "only 1 distinct"), ("ab12" * 10, "only 4 distinct")],
+)
+def test_weak_keys_are_refused(key: str, why: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(privacy.HMAC_KEY_ENV, key)
+    with pytest.raises(privacy.PrivacyKeyError, match=why):
+        privacy.load_hmac_key()
+
+
+def test_a_key_file_others_can_read_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(privacy.HMAC_KEY_ENV, raising=False)
+    path = tmp_path / "hmac.key"
+    path.write_text("0123456789abcdef" * 4 + "\n")
+    path.chmod(0o644)
+    monkeypatch.setenv(privacy.HMAC_KEY_FILE_ENV, str(path))
+    with pytest.raises(privacy.PrivacyKeyError, match="other users can read"):
+        privacy.load_hmac_key()
+    path.chmod(0o600)
+    assert privacy.load_hmac_key() == b"0123456789abcdef" * 4
 
 
 def test_build_without_key_fails_with_a_clear_error(
@@ -152,7 +180,7 @@ def test_build_without_key_fails_with_a_clear_error(
 ) -> None:
     """The analyst models need the key: a dbt run without one stops with the message."""
     monkeypatch.delenv(privacy.HMAC_KEY_ENV, raising=False)
-    monkeypatch.delenv(privacy.DEMO_ENV, raising=False)
+    monkeypatch.delenv(privacy.HMAC_KEY_FILE_ENV, raising=False)
     db = tmp_path / "build.duckdb"
     shutil.copyfile(demo_warehouse.db, db)
     settings = dataclasses.replace(
@@ -297,13 +325,22 @@ def test_every_column_of_every_model_is_tagged(demo_warehouse: BuiltWarehouse) -
 
 
 def test_every_mart_has_a_pseudonymised_analyst_copy(demo_warehouse: BuiltWarehouse) -> None:
-    """A new mart is invisible to analysts until models/analyst has its one-line copy."""
+    """A new mart is invisible to analysts until models/analyst has its one-line copy (or
+    its YAML declares it restricted: the probabilistic audit only)."""
     manifest = json.loads((demo_warehouse.settings.dbt_target_path / "manifest.json").read_text())
     models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
     marts = {n["alias"] or n["name"] for n in models if n["schema"] == "marts"}
     analyst = {n["alias"] or n["name"] for n in models if n["schema"] == "analyst"}
+    restricted = {  # declared so in their YAML (config.meta.analyst: restricted), with why
+        n["alias"] or n["name"]
+        for n in models
+        if n["schema"] == "marts" and (n["config"].get("meta") or {}).get("analyst") == "restricted"
+    }
     assert "dim_customer" in marts
-    assert marts - analyst == set(), f"marts without an analyst copy: {sorted(marts - analyst)}"
+    assert restricted == {"identity_probabilistic_links"}
+    assert restricted.isdisjoint(analyst)
+    missing = marts - analyst - restricted
+    assert missing == set(), f"marts without an analyst copy: {sorted(missing)}"
 
 
 # ------------------------------------------------------------------ access and audit
@@ -539,6 +576,9 @@ def test_erased_person_leaves_zero_rows_in_build_db_and_published_file(
     tombstone = {
         ("identity_state", "identity_registry", "customer_id"),
         ("identity_state", "identity_id_events", "customer_id"),
+        # the copy the build wrote before committing it (customer360.build_state)
+        ("identity_state_pending", "identity_registry", "customer_id"),
+        ("identity_state_pending", "identity_id_events", "customer_id"),
         ("intermediate", "int_identity__registry_updated", "customer_id"),
         ("marts", "customer_id_history", "customer_id"),
     }

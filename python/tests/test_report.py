@@ -29,6 +29,11 @@ from customer360.report import REPORT_FILE, ReportResult, build_report, write_re
 from customer360.settings import Settings
 
 EXPECTED_PLOTS = {
+    # prediction section (customer360.report.prediction, issue 17)
+    "churn-gains",
+    "churn-calibration",
+    "clv-holdout-by-frequency",
+    "clv-intervals",
     "identity-cluster-sizes",
     "identity-links-per-type",
     "identity-excluded",

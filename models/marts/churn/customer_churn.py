@@ -1,7 +1,13 @@
 """customer_churn: one row per customer with a purchase on or before as_of: RFM scores
 and segment, the churn label of the last fully observed window, a churn-risk score from a
-scikit-learn model trained here, and the model-free score from the BG/NBD model
-(customer360.churn.churn_scores).
+scikit-learn model trained here (the learner chosen by cross-validation in
+churn_model_metrics), the baselines (model-free BG/NBD, Pareto/NBD, recency) and
+churn_risk: the score churn_model_metrics recommends (the trained model only where it beat
+recency and the model-free score on the holdout; otherwise the best baseline, named in
+churn_risk_source). customer360.churn.churn_scores.
+
+Not enough data (one label class, a model fit that fails) leaves that score null; absent
+systems (no engagement events) leave their features out.
 
 Purchases: fct_orders rows with is_purchase of identified customers (net_revenue_base),
 one purchase per customer and day. Engagement events (model features): fct_touchpoints
@@ -37,6 +43,10 @@ SCHEMA = pa.schema(
         ("churned_last_window", pa.bool_()),
         ("churn_score_model", pa.float64()),
         ("churn_score_clv", pa.float64()),
+        ("churn_score_pnbd", pa.float64()),
+        ("churn_score_recency", pa.float64()),
+        ("churn_risk", pa.float64()),
+        ("churn_risk_source", pa.string()),
         ("p_purchase_next_window", pa.float64()),
         ("p_alive", pa.float64()),
     ]
@@ -48,10 +58,23 @@ def _check(out: pd.DataFrame) -> None:
     problems = []
     if out["customer_id"].duplicated().any():
         problems.append(f"{int(out['customer_id'].duplicated().sum())} duplicate customer_id")
-    for col in ("churn_score_model", "churn_score_clv", "p_purchase_next_window", "p_alive"):
-        bad = ~out[col].between(0.0, 1.0)  # also catches NaN: every buyer gets every score
+    scores = (
+        "churn_score_model",
+        "churn_score_clv",
+        "churn_score_pnbd",
+        "churn_score_recency",
+        "churn_risk",
+        "p_purchase_next_window",
+        "p_alive",
+    )
+    for col in scores:
+        # a score is computed for every buyer or (not enough data) for none
+        present = out[col].notna()
+        if present.any() and not present.all():
+            problems.append(f"{col} missing for {int((~present).sum())} customers")
+        bad = present & ~out[col].between(0.0, 1.0)
         if bad.any():
-            problems.append(f"{col} missing or outside [0, 1] for {int(bad.sum())} customers")
+            problems.append(f"{col} outside [0, 1] for {int(bad.sum())} customers")
     if problems:
         raise RuntimeError("customer_churn: " + "; ".join(problems))
 
@@ -70,8 +93,17 @@ def model(dbt, session):
     tx = mart_inputs.purchases(dbt.ref("fct_orders"), as_of)
     events = mart_inputs.buyer_engagement(dbt.ref("fct_touchpoints"), as_of, tx["customer_id"])
 
+    metrics = dbt.ref("churn_model_metrics").df()
+    recommended, learner = mart_inputs.churn_choice(metrics)
     scores = churn.churn_scores(
-        tx, as_of, window_days, events, cutoff=cutoff, active_within_days=active_within
+        tx,
+        as_of,
+        window_days,
+        events if len(events) else None,
+        cutoff=cutoff,
+        active_within_days=active_within,
+        learner=learner,
+        recommended=recommended,
     )
     out = scores.reset_index().rename(
         columns={

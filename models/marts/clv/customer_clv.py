@@ -1,5 +1,9 @@
 """customer_clv: one row per customer in dim_customer, with historical value (from
-fct_orders) and predictive value (BG/NBD + Gamma-Gamma, customer360.clv), as of one day.
+fct_orders) and predictive value (the purchase model chosen in clv_model_fit, BG/NBD,
+Pareto/NBD or MBG/NBD, with Gamma-Gamma spend; customer360.clv), as of one day, each
+prediction with its clv_interval_level interval. The parameters are read from
+clv_model_fit (fitted once per build); when it records not_enough_data for a part, that
+part's predictions are null.
 
 As of: var clv_churn_as_of_date, default the day of the latest touchpoint in fct_touchpoints
 (which holds every order too). Orders after that day are ignored. Purchases are the
@@ -43,8 +47,14 @@ SCHEMA = pa.schema(
         ("expected_purchases_365d", pa.float64()),
         ("p_purchase_90d", pa.float64()),
         ("p_purchase_365d", pa.float64()),
+        ("purchases_365d_lower", pa.int64()),
+        ("purchases_365d_upper", pa.int64()),
         ("expected_spend_per_purchase_base", pa.float64()),
         ("clv_base", pa.float64()),
+        ("clv_lower_base", pa.float64()),
+        ("clv_upper_base", pa.float64()),
+        ("purchase_model", pa.string()),
+        ("prediction_status", pa.string()),
     ]
 )
 
@@ -67,8 +77,12 @@ def _check(out: pd.DataFrame) -> None:
         bad = out[col].notna() & ~(out[col] >= 0)
         if bad.any():
             problems.append(f"{col} negative or NaN for {int(bad.sum())} customers")
-        if (out["has_purchased"] & out[col].isna()).any():
+        predicted = out["prediction_status"] == "ok"
+        if (out["has_purchased"] & predicted & out[col].isna()).any():
             problems.append(f"{col} missing for buyers")
+    disordered = out["clv_lower_base"] > out["clv_upper_base"] + 1e-9
+    if disordered.any():
+        problems.append(f"clv interval reversed for {int(disordered.sum())} customers")
     if problems:
         raise RuntimeError("customer_clv: " + "; ".join(problems))
 
@@ -115,20 +129,37 @@ def model(dbt, session):
             "amount": purchases["net"].to_numpy(),
         }
     )
-    result = clv.predict_clv(
-        tx,
-        as_of,
+    summary = clv.summarise_transactions(tx, as_of)
+    fit_table = dbt.ref("clv_model_fit").df()
+    purchase_params, spend_params = mart_inputs.scoring_params(fit_table, as_of)
+    settings = fit_table[fit_table["record_type"] == "setting"].set_index("name")["value"]
+    scored = clv.score_customers(
+        summary,
+        purchase_params,
+        spend_params,
         horizons_days=(90, 365),
         horizon_months=horizon_months,
         annual_discount_rate=discount_rate,
-        exclude_nonpositive_spend=True,
+        level=float(settings["clv_interval_level"]),
     )
-    scored = result.customers
+    if purchase_params is None:
+        status = "not_enough_data"
+    elif spend_params is None:
+        status = "no_spend_model"
+    else:
+        status = "ok"
 
     out = pd.DataFrame({"customer_id": customers.astype("string").to_numpy()})
     out = out.join(history, on="customer_id").join(scored, on="customer_id")
     out["as_of_date"] = as_of
     out["has_purchased"] = out["first_purchase_date"].notna()
+    chosen = clv.model_name(purchase_params) if purchase_params is not None else None
+    out["purchase_model"] = pd.Series(chosen, index=out.index, dtype="string").where(
+        out["has_purchased"]
+    )
+    out["prediction_status"] = pd.Series(status, index=out.index).where(out["has_purchased"])
+    for col in ("purchases_365d_lower", "purchases_365d_upper"):
+        out[col] = out[col].round().astype("Int64")
     for col in ("order_count", "gross_revenue_base", "refunded_revenue_base", "net_revenue_base"):
         out[col] = out[col].fillna(0)
     out["average_order_value_base"] = (out["net_revenue_base"] / out["order_count"]).where(
@@ -145,6 +176,8 @@ def model(dbt, session):
             "monetary_value": "mean_repeat_purchase_value_base",
             "expected_spend": "expected_spend_per_purchase_base",
             "clv": "clv_base",
+            "clv_lower": "clv_lower_base",
+            "clv_upper": "clv_upper_base",
         }
     )
     out["repeat_purchase_days"] = out["repeat_purchase_days"].astype("Int64")

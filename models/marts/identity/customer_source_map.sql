@@ -30,6 +30,51 @@ node_links as (
 
 ),
 
+cut_identifiers as (
+
+    select identifier_sig
+    from {{ ref('int_identity__components') }}
+    where is_cut_link
+    group by identifier_sig
+
+),
+
+-- probabilistic links that survived the guards (not cut)
+kept_probabilistic as (
+
+    select links.*
+    from {{ ref('int_identity__probabilistic_links') }} as links
+    left join cut_identifiers
+        on links.identifier_sig = cut_identifiers.identifier_sig
+    where cut_identifiers.identifier_sig is null
+
+),
+
+probabilistic_ends as (
+
+    select
+        record_id_l as record_id,
+        identifier_value as partner
+    from kept_probabilistic
+    union all
+    select
+        record_id_r as record_id,
+        identifier_value as partner
+    from kept_probabilistic
+
+),
+
+-- per record: its kept probabilistic links
+probabilistic_partners as (
+
+    select
+        record_id,
+        string_agg(partner, ' | ' order by partner) as probabilistic_links
+    from probabilistic_ends
+    group by record_id
+
+),
+
 final as (
 
     select
@@ -46,7 +91,9 @@ final as (
             {%- for t in identity_type_names() | sort %},
             case when node_links.links_{{ t }} then {{ dbt.concat(["'" ~ t ~ ":'", 'records.id_' ~ t]) }} end
             {%- endfor %}
-        ), '') as linked_by_identifiers
+        ), '') as linked_by_identifiers,
+        probabilistic_partners.record_id is not null as is_linked_probabilistically,
+        probabilistic_partners.probabilistic_links
     from records
     inner join node_clusters
         on records.node_sig = node_clusters.node_sig
@@ -54,6 +101,8 @@ final as (
         on node_clusters.cluster_num = assignment.cluster_num
     left join node_links
         on records.node_sig = node_links.node_sig
+    left join probabilistic_partners
+        on records.record_id = probabilistic_partners.record_id
 
 )
 

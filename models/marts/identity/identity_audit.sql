@@ -1,5 +1,6 @@
-{#- Every identifier the guards excluded from linking and every link cut to keep a unique
-    namespace, with its reason: the review list for data stewards. -#}
+{#- Every identifier the guards excluded from linking, every link cut to keep a unique
+    namespace, every look-alike e-mail and every unknown account reference, with its
+    reason: the review list for data stewards. -#}
 
 with
 
@@ -55,11 +56,27 @@ cut_links as (
 
 ),
 
+rejected_identifiers as (
+
+    select
+        rejected.audit_kind,
+        rejected.identifier_type,
+        rejected.identifier_value,
+        rejected.record_id,
+        rejected.reason,
+        cast(1 as {{ dbt.type_bigint() }}) as n_records,
+        cast(null as {{ dbt.type_bigint() }}) as n_people
+    from {{ ref('int_identity__rejected_identifiers') }} as rejected
+
+),
+
 final as (
 
     select * from excluded_identifiers
     union all
     select * from cut_links
+    union all
+    select * from rejected_identifiers
 
 )
 

@@ -6,7 +6,10 @@
       net_revenue_base     gross - refunded (0 for refunded/cancelled orders, negative for a
                            POS return, which carries no reference to the sale it reverses)
     is_purchase marks rows that count as a purchase (completed shop order or POS sale); CLV,
-    churn and lifecycle stages count those. -#}
+    churn and lifecycle stages count those. Orders of further systems (an eighth system:
+    staging models in var order_source_models that declare config.meta.orders, in
+    fct_orders' shape; macros/marts/order_sources.sql) are unioned in as they are. -#}
+{%- set more_orders = order_sources() %}
 with
 
 shop_orders as (
@@ -76,10 +79,37 @@ pos_revenue as (
         on pos_transactions.pos_transaction_id = pos_customers.pos_transaction_id
 ),
 
+{% for o in more_orders -%}
+{{ o.model }}_revenue as (
+    select
+        declared.order_id,
+        declared_customers.customer_id,
+        '{{ o.source_system }}' as source_system,
+        declared.ordered_at,
+        declared.channel,
+        declared.store_id,
+        declared.currency,
+        declared.order_status,
+        declared.gross_amount,
+        declared.gross_revenue_base,
+        declared.refunded_revenue_base,
+        coalesce(declared.is_refunded, false) as is_refunded,
+        coalesce(declared.is_cancelled, false) as is_cancelled,
+        coalesce(declared.is_return, false) as is_return
+    from {{ ref(o.model) }} as declared
+    left join ({{ customer_of_records(o.source_system, o.source_table, key_as='order_id') }}) as declared_customers
+        on declared.order_id = declared_customers.order_id
+),
+
+{% endfor -%}
 orders_unioned as (
     select * from shop_orders_revenue
     union all
     select * from pos_revenue
+    {%- for o in more_orders %}
+    union all
+    select * from {{ o.model }}_revenue
+    {%- endfor %}
 ),
 
 orders_flagged as (

@@ -24,6 +24,7 @@ final as (
         city,
         country_code,
         created_by,
+        id_number,
         created_at,
         updated_at
     from base

@@ -7,7 +7,8 @@ an evolving day-by-day scenario.
   :mod:`customer360.contracts`;
 * ``<data_dir>/truth/records.parquet``: every raw row -> its true person;
 * ``<data_dir>/truth/people.parquet``: the people behind the data and their behaviour;
-* ``<data_dir>/truth/scenario.json``: the planted scenario events and the junk identifiers.
+* ``<data_dir>/truth/scenario.json``: the planted scenario events and the junk identifiers;
+* ``<data_dir>/truth/noise.parquet``: per record the noise kinds it carries (NOISE_KINDS).
 
 See docs/generator.md for what links which records, the noise rates and what a correct
 identity resolver must do.
@@ -42,7 +43,7 @@ from customer360.generate.world import (
     simulate_purchases,
 )
 
-__all__ = ["GenerationResult", "generate", "MAX_SCENARIO_DAY"]
+__all__ = ["GenerationResult", "generate", "MAX_SCENARIO_DAY", "NOISE_KINDS"]
 
 FORMATS = ("parquet", "csv")
 # event tables whose rows map to a person through their parent record (truth/records.parquet
@@ -145,6 +146,7 @@ def generate(
     )
     erasure_person = p.planted["erasure"]
     exported: dict[tuple[str, str], tuple[int, pa.Table | None, list[dict[str, str]]]] = {}
+    noise_parts: list[pa.Table] = []
 
     def export(rows: tb.TableRows, snap: dict[str, pa.Array]) -> None:
         """Write one table as of ``as_of`` (and keep its truth); the caller drops ``rows``."""
@@ -154,6 +156,9 @@ def generate(
         cols = {**rows.columns, **snap}
         arrays = []
         for col in contract.columns:
+            if col.name not in cols and col.omittable:  # a column the generator does not
+                # simulate (the CRM's id number): present in the header, empty
+                cols[col.name] = pa.nulls(len(cols[contract.primary_key]), pa.string())
             arr = cols[col.name]
             if not isinstance(arr, pa.Array | pa.ChunkedArray):
                 arr = pa.array(arr)
@@ -187,6 +192,31 @@ def generate(
         erased = [{"source_system": contract.system, "source_table": contract.name,
                    "record_key": k} for k in mine.to_pylist()]  # fmt: skip
         exported[key] = (out.num_rows, truth, erased)
+        if rows.noise:
+            keys = out.column(contract.primary_key)
+            related = rows.related_person[visible] if rows.related_person is not None else None
+            for kind, flag in rows.noise.items():
+                sel = np.flatnonzero(np.asarray(flag)[visible])
+                if len(sel) == 0:
+                    continue
+                take = pa.array(sel)
+                rel = np.full(len(sel), -1)
+                if related is not None and kind in ("twin", "namesake"):
+                    rel = related[sel]
+                noise_parts.append(
+                    pa.table(
+                        {
+                            "source_system": pa.repeat(pa.scalar(contract.system), len(sel)),
+                            "source_table": pa.repeat(pa.scalar(contract.name), len(sel)),
+                            "record_key": keys.take(take),
+                            "person_id": pa.array(person[sel].astype(np.int64)),
+                            "noise_kind": pa.repeat(pa.scalar(kind), len(sel)),
+                            "related_person_id": pa.array(
+                                np.where(rel >= 0, rel, 0).astype(np.int64), mask=rel < 0
+                            ),
+                        }
+                    )
+                )
 
     t_build = time.perf_counter()
     w = World(seed, p, buy, as_of0)
@@ -237,6 +267,10 @@ def generate(
     records = pa.concat_tables(truth_parts)
     pq.write_table(records, truth_dir / "records.parquet", compression="snappy")
     result.truth_rows = records.num_rows
+    noise = pa.concat_tables(noise_parts) if noise_parts else _empty_noise()
+    noise = noise.sort_by([("source_system", "ascending"), ("source_table", "ascending"),
+                           ("record_key", "ascending"), ("noise_kind", "ascending")])  # fmt: skip
+    pq.write_table(noise, truth_dir / "noise.parquet", compression="snappy")
     people_table = _people_table(w, as_of, records)
     pq.write_table(people_table, truth_dir / "people.parquet", compression="snappy")
     result.people_in_truth = people_table.num_rows
@@ -371,6 +405,33 @@ def _plant_scenario(
 
 
 # ------------------------------------------------------------------ truth
+
+# noise kinds in truth/noise.parquet (docs/generator.md)
+NOISE_KINDS = (
+    "crm_duplicate",
+    "crm_duplicate_no_shared_identifier",
+    "name_transliterated",
+    "name_typo",
+    "names_swapped",
+    "birth_date_day_month_swapped",
+    "birth_date_digit_off",
+    "moved",
+    "twin",
+    "namesake",
+)
+
+
+def _empty_noise() -> pa.Table:
+    return pa.table(
+        {
+            "source_system": pa.array([], pa.string()),
+            "source_table": pa.array([], pa.string()),
+            "record_key": pa.array([], pa.string()),
+            "person_id": pa.array([], pa.int64()),
+            "noise_kind": pa.array([], pa.string()),
+            "related_person_id": pa.array([], pa.int64()),
+        }
+    )
 
 
 def _people_table(w: World, as_of: int, records: pa.Table) -> pa.Table:

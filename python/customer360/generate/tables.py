@@ -51,6 +51,13 @@ STREETS = {
     "GB": ("High Street", "Station Road", "Church Lane", "Victoria Road"),
     "US": ("Main Street", "Oak Avenue", "Maple Drive", "2nd Street"),
 }
+# CRM duplicates (the second entry of one person by another agent): noise that exact keys
+# cannot resolve (docs/generator.md)
+CRM_DUP_NO_SHARED_RATE = 0.45  # neither the e-mail nor the phone of the first entry
+CRM_DUP_TYPO_RATE = 0.10  # one more typo in the last name
+CRM_DUP_DAY_MONTH_SWAP_RATE = 0.15  # birth date with day and month swapped (day <= 12)
+CRM_DUP_DIGIT_OFF_RATE = 0.10  # birth date one digit off (the day's last digit)
+CRM_DUP_MOVED_RATE = 0.20  # another address (the person moved between the two entries)
 AGENTS = tuple(f"agent_{i:02d}" for i in range(1, 26))
 CATEGORIES = np.array(["apparel", "shoes", "home", "beauty", "electronics", "toys", "books"])
 TICKET_CATEGORIES = np.array(
@@ -83,6 +90,10 @@ class TableRows:
     visible_at: np.ndarray
     person: np.ndarray
     mutable: dict[str, object] = field(default_factory=dict)
+    # noise kind -> per-row flag (truth/noise.parquet); related_person: the other person a
+    # twin/namesake row must stay apart from (-1 if none)
+    noise: dict[str, np.ndarray] = field(default_factory=dict)
+    related_person: np.ndarray | None = None
 
 
 def _ts(seconds: np.ndarray) -> pa.Array:
@@ -443,9 +454,13 @@ def crm_table(w: World) -> TableRows:
     victim = base == p.planted["wrong_link_victim"]
     has_email_b |= victim
     has_phone_b |= victim
-    # a duplicate shares at least one identifier with the first entry (rendered anew)
-    has_email = np.concatenate([has_email_b, has_email_b[dup]])
-    has_phone = np.concatenate([has_phone_b, has_phone_b[dup]])
+    # a duplicate shares at least one identifier with the first entry (rendered anew) -
+    # except CRM_DUP_NO_SHARED_RATE of them, entered with neither (only the names, birth
+    # date and address can tell: the probabilistic tier's job). Own stream from here on.
+    nrng = stream(w.seed, "crm_noise")
+    no_shared = is_dup & (nrng.random(n) < CRM_DUP_NO_SHARED_RATE)
+    has_email = np.concatenate([has_email_b, has_email_b[dup]]) & ~no_shared
+    has_phone = np.concatenate([has_phone_b, has_phone_b[dup]]) & ~no_shared
     loc, dom = w.email_parts(person, created)
     email = nz.render_email(rng, loc, dom, noise=1.2)
     junk_email = has_phone & w.mobile_on_record[person] & (rng.random(n) < 0.05)
@@ -465,11 +480,50 @@ def crm_table(w: World) -> TableRows:
     first = pc.if_else(pa.array(tl), nz.take(w.first_t, person), first)
     last = pc.if_else(pa.array(tl), nz.take(w.last_t, person), last)
     swap = rng.random(n) < np.where(is_dup, 0.15, 0.02)
+    # duplicates: one more typo in the last name now and then
+    extra_typo = is_dup & (nrng.random(n) < CRM_DUP_TYPO_RATE)
+    last = pc.if_else(pa.array(extra_typo), nz.render_name(nrng, last, last, translit_rate=0.0,
+                      typo_rate=1.0), last)  # fmt: skip
+    clean_first, clean_last = nz.take(w.first, person), nz.take(w.last, person)
+    translit_first, translit_last = nz.take(w.first_t, person), nz.take(w.last_t, person)
+    noise = {
+        "crm_duplicate": is_dup.copy(),
+        "crm_duplicate_no_shared_identifier": no_shared,
+        "name_transliterated": _differs(first, clean_first) & ~_differs(first, translit_first)
+        | _differs(last, clean_last) & ~_differs(last, translit_last),
+        "name_typo": _typo(first, clean_first, translit_first)
+        | _typo(last, clean_last, translit_last),
+        "names_swapped": swap,
+    }
     first, last = pc.if_else(pa.array(swap), last, first), pc.if_else(pa.array(swap), first, last)
-    birth = p.birth_days[person].astype("datetime64[D]")
+    days = p.birth_days[person].copy()
+    # duplicates: birth date with day and month swapped, or one digit off
+    ymd = days.astype("datetime64[D]")
+    year = ymd.astype("datetime64[Y]")
+    month = (ymd.astype("datetime64[M]") - year).astype(np.int64) + 1
+    day = (ymd - ymd.astype("datetime64[M]")).astype(np.int64) + 1
+    r_birth = nrng.random(n)
+    dm = is_dup & (r_birth < CRM_DUP_DAY_MONTH_SWAP_RATE) & (day <= 12) & (day != month)
+    swapped_days = (year + (day - 1).astype("timedelta64[M]")).astype("datetime64[D]") + (
+        month - 1
+    ).astype("timedelta64[D]")
+    days = np.where(dm, swapped_days.astype(np.int64), days)
+    off = is_dup & ~dm & (r_birth > 1 - CRM_DUP_DIGIT_OFF_RATE)
+    step = np.where(day % 10 == 9, -1, 1)  # the day's last digit moves by one
+    days = np.where(off, days + step, days)
+    noise["birth_date_day_month_swapped"] = dm
+    noise["birth_date_digit_off"] = off
+    birth = days.astype("datetime64[D]")
     has_birth = rng.random(n) < 0.92
     country = p.country_idx[person]
     hh = p.household[person]
+    # duplicates: the person moved - the second entry has another household's address
+    moved = is_dup & (nrng.random(n) < CRM_DUP_MOVED_RATE)
+    hh = np.where(moved, (hh + 1 + nrng.integers(0, 1 << 20, n)) % (p.household.max() + 1), hh)
+    noise["moved"] = moved
+    noise["twin"] = p.twin_of[person] >= 0
+    noise["namesake"] = p.namesake_of[person] >= 0
+    related = np.where(p.twin_of[person] >= 0, p.twin_of[person], p.namesake_of[person])
     street = np.empty(n, dtype=object)
     city = np.empty(n, dtype=object)
     postal = np.empty(n, dtype=object)
@@ -507,7 +561,18 @@ def crm_table(w: World) -> TableRows:
     }
     edit = created + (rng.exponential(300, n) * DAY).astype(np.int64)
     return TableRows("crm", "contacts", "contact_id", cols, created, person,
-                     mutable={"created": created, "edit": edit})  # fmt: skip
+                     mutable={"created": created, "edit": edit}, noise=noise,
+                     related_person=related)  # fmt: skip
+
+
+def _differs(a: pa.Array, b: pa.Array) -> np.ndarray:
+    """Per row: the rendered name differs from ``b`` (ignoring case)."""
+    return pc.not_equal(pc.utf8_lower(a), pc.utf8_lower(b)).to_numpy(zero_copy_only=False)
+
+
+def _typo(rendered: pa.Array, clean: pa.Array, translit: pa.Array) -> np.ndarray:
+    """Per row: the rendered name is neither the name nor its transliteration."""
+    return _differs(rendered, clean) & _differs(rendered, translit)
 
 
 def snapshot_crm(t: TableRows, as_of: int) -> dict[str, pa.Array]:

@@ -8,7 +8,7 @@ every day's export comes from the same world and record keys stay stable across 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -115,6 +115,11 @@ class People:
     dropout_at: np.ndarray  # int64, INF if still alive at the horizon
     quiet_at: np.ndarray  # all activity fades after this time
     planted: dict[str, int]
+    # people who must stay apart although a name/birth-date/address matcher is tempted:
+    # twin_of = the twin (same household, last name and birth date, other first name),
+    # namesake_of = the namesake (same household, first and last name, other birth date)
+    twin_of: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    namesake_of: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 INF = np.iinfo(np.int64).max // 4
@@ -243,7 +248,56 @@ def make_people(seed: int, people: int, as_of0: int) -> People:
         planted=planted_idx,
     )
     _plant(p, start, as_of0)
+    _twins_and_namesakes(seed, p, as_of0)
     return p
+
+
+# shares of the households with at least two people (and no planted person) that hold a
+# pair of twins / of namesakes; both have a CRM contact at the household's address
+TWIN_HOUSEHOLD_RATE = 0.02
+NAMESAKE_HOUSEHOLD_RATE = 0.015
+
+
+def _twins_and_namesakes(seed: int, p: People, as_of0: int) -> None:
+    """The first two members of some households become twins (same birth date and last
+    name, different first names) or namesakes (same first and last name, a generation
+    apart, e.g. father and son); both get a CRM contact. Own random stream: the rest of
+    the world is unchanged."""
+    rng = stream(seed, "twins")
+    p.twin_of = np.full(p.n, -1, dtype=np.int64)
+    p.namesake_of = np.full(p.n, -1, dtype=np.int64)
+    base = np.arange(p.n_base)
+    first_idx = np.flatnonzero(np.r_[True, p.household[base][1:] != p.household[base][:-1]])
+    has_second = first_idx + 1 < p.n_base
+    a = first_idx[has_second]
+    a = a[p.household[a + 1] == p.household[a]]
+    planted = np.array(list(p.planted.values()))
+    a = a[~np.isin(a, planted) & ~np.isin(a + 1, planted)]
+    u = rng.random(len(a))
+    twins = a[u < TWIN_HOUSEHOLD_RATE]
+    names = a[(u >= TWIN_HOUSEHOLD_RATE) & (u < TWIN_HOUSEHOLD_RATE + NAMESAKE_HOUSEHOLD_RATE)]
+    for pair_a in (twins, names):
+        b = pair_a + 1
+        for arr in (p.kind,):
+            arr[pair_a] = KIND_CUSTOMER
+            arr[b] = KIND_CUSTOMER
+        p.has_crm[pair_a] = True
+        p.has_crm[b] = True
+        p.crm_duplicate[pair_a] = False
+        p.crm_duplicate[b] = False
+        p.last_name_idx[b] = p.last_name_idx[pair_a]
+    tb = twins + 1
+    p.birth_days[tb] = p.birth_days[twins]
+    p.first_name_idx[tb] = p.first_name_idx[twins] + 1  # neighbours in the list differ
+    nb = names + 1
+    p.first_name_idx[nb] = p.first_name_idx[names]
+    gap = ((25 + rng.random(len(names)) * 10) * 365.25).astype(np.int64)
+    youngest = as_of0 // DAY - 18 * 365
+    older = p.birth_days[names] - gap
+    younger = p.birth_days[names] + gap
+    p.birth_days[nb] = np.where(younger <= youngest, younger, older)
+    p.twin_of[twins], p.twin_of[tb] = tb, twins
+    p.namesake_of[names], p.namesake_of[nb] = nb, names
 
 
 def _plant(p: People, start: int, as_of0: int) -> None:

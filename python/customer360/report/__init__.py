@@ -32,6 +32,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from customer360.console import cell, literal
 from customer360.publish import PublishError, connect_read_only
 from customer360.report.queries import ReportSource, overview
 from customer360.report.render import render_html
@@ -104,7 +105,7 @@ def write_report(
 
 def print_report_result(result: ReportResult, console: Console) -> None:
     table = Table(
-        title=f"report {result.path.name} from {result.source_db.name} "
+        title=f"report {literal(result.path.name)} from {literal(result.source_db.name)} "
         f"(schema {result.schema or '-'})"
     )
     table.add_column("section")
@@ -112,12 +113,14 @@ def print_report_result(result: ReportResult, console: Console) -> None:
     table.add_column("not shown")
     for s in result.sections:
         table.add_row(
-            s.title, str(len(s.plots)), "; ".join(f"{m.title}: {m.reason}" for m in s.missing)
+            cell(s.title),
+            str(len(s.plots)),
+            cell("; ".join(f"{m.title}: {m.reason}" for m in s.missing)),
         )
     console.print(table)
     console.print(
-        f"wrote {result.path} ({result.path.stat().st_size / 1e6:.1f} MB, {len(result.plots)} "
-        f"plots) in {result.seconds:.1f} s"
+        f"wrote {literal(result.path)} ({result.path.stat().st_size / 1e6:.1f} MB, "
+        f"{len(result.plots)} plots) in {result.seconds:.1f} s"
     )
 
 

@@ -1,4 +1,4 @@
-"""The report's content: five sections, each plot drawn from one query with its caption.
+"""The report's content: seven sections, each plot drawn from one query with its caption.
 
 A plot whose tables are not built, or hold no rows, becomes a :class:`Missing` item that
 says why, so the report works on a partial build.
@@ -10,7 +10,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from customer360.report import figures, queries
+import pandas as pd
+
+from customer360.report import figures, prediction, queries
 from customer360.report.figures import PALETTE
 from customer360.report.queries import ATTRIBUTION_MODELS, ID_EVENTS, ReportSource
 
@@ -350,10 +352,118 @@ def attribution_section(src: ReportSource) -> Section:
     return section
 
 
+def prediction_section(src: ReportSource) -> Section:
+    """How good the churn scores and CLV models are (queries and figures in
+    :mod:`customer360.report.prediction`)."""
+    section = Section(
+        "prediction",
+        "How good are the predictions",
+        "Churn scores on the time-based holdout of churn_model_metrics (gains and "
+        "calibration for every score), the CLV purchase models on the holdout of "
+        "clv_model_fit by calibration frequency, and the per-customer intervals.",
+    )
+
+    def frames(queries: dict[str, str], s: ReportSource) -> dict[str, pd.DataFrame]:
+        refs = {
+            t: s.ref(t)
+            for t in ("churn_model_metrics", "clv_model_fit", "customer_clv")
+            if s.has(t)
+        }
+        return {name: s.df(q.format(**refs)) for name, q in queries.items()}
+
+    def gains(s: ReportSource) -> tuple[bytes, str] | str:
+        f = frames({"d": prediction.CHURN_DECILES_QUERY, "s": prediction.CHURN_SUMMARY_QUERY}, s)
+        return prediction.churn_gains_figure(f["d"], f["s"], figures.new_figure, figures.png)
+
+    def calibration(s: ReportSource) -> tuple[bytes, str] | str:
+        f = frames({"d": prediction.CHURN_DECILES_QUERY, "s": prediction.CHURN_SUMMARY_QUERY}, s)
+        return prediction.churn_calibration_figure(f["d"], f["s"], figures.new_figure, figures.png)
+
+    def holdout(s: ReportSource) -> tuple[bytes, str] | str:
+        f = frames({"b": prediction.CLV_BUCKETS_QUERY, "o": prediction.CLV_OVERALL_QUERY}, s)
+        return prediction.clv_holdout_figure(f["b"], f["o"], figures.new_figure, figures.png)
+
+    def intervals(s: ReportSource) -> tuple[bytes, str] | str:
+        f = frames({"c": prediction.CLV_INTERVALS_QUERY}, s)
+        return prediction.clv_intervals_figure(f["c"], figures.new_figure, figures.png)
+
+    section.items += [
+        item(
+            src,
+            "churn-gains",
+            "Churn scores: cumulative gains and lift",
+            ["churn_model_metrics"],
+            gains,
+        ),
+        item(
+            src,
+            "churn-calibration",
+            "Churn scores: calibration",
+            ["churn_model_metrics"],
+            calibration,
+        ),
+        item(
+            src,
+            "clv-holdout-by-frequency",
+            "CLV models: holdout fit by frequency",
+            ["clv_model_fit"],
+            holdout,
+        ),
+        item(
+            src,
+            "clv-intervals",
+            "CLV: predicted purchases with 80% intervals",
+            ["customer_clv"],
+            intervals,
+        ),
+    ]
+    return section
+
+
+# ------------------------------------------------------------------ data used
+
+
+def data_section(src: ReportSource) -> Section:
+    """Which raw tables the build used (its project config) and which marts it left empty
+    for want of their inputs: ``_publish_systems`` / ``_publish_skipped`` of a published
+    file (customer360.coverage)."""
+    from customer360.coverage import read_coverage
+
+    section = Section(
+        "data",
+        "Data used",
+        "The raw tables this build read, as declared in its project config "
+        "(docs/bring-your-own-data.md), and the marts that are empty because none of their "
+        "inputs was declared.",
+    )
+    systems, skipped = read_coverage(src.con)
+    if not systems:
+        section.intro += " Not recorded in this file (publishing records it)."
+        return section
+    used = sorted({s.system for s in systems if s.status == "used"})
+    section.intro += f" Systems used: {', '.join(used) or 'none'}."
+    section.tables.append(
+        data_table(
+            ["system", "table", "status", "raw rows"],
+            [
+                [s.system, s.table, s.status, "" if s.rows is None else f"{s.rows:,}"]
+                for s in systems
+            ],
+        )
+    )
+    if skipped:
+        section.tables.append(
+            data_table(["mart skipped", "why"], [[s.model, s.reason] for s in skipped])
+        )
+    return section
+
+
 SECTIONS: tuple[Callable[[ReportSource], Section], ...] = (
+    data_section,
     identity_section,
     clv_section,
     churn_section,
+    prediction_section,
     journey_section,
     attribution_section,
 )

@@ -37,8 +37,31 @@ identifier_numbers as (
 
 ),
 
+-- both ends of every probabilistic link (int_identity__probabilistic_links)
+probabilistic_ends as (
+
+    select
+        node_sig_l as node_sig,
+        identifier_sig
+    from {{ ref('int_identity__probabilistic_links') }}
+    union all
+    select
+        node_sig_r as node_sig,
+        identifier_sig
+    from {{ ref('int_identity__probabilistic_links') }}
+
+),
+
 node_identifiers as (
 
+    select
+        probabilistic_ends.node_sig,
+        nodes.n_records,
+        probabilistic_ends.identifier_sig
+    from probabilistic_ends
+    inner join nodes
+        on probabilistic_ends.node_sig = nodes.node_sig
+    union all
     {% for t in identity_type_names() -%}
     select
         node_sig,

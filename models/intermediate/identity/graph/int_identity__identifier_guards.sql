@@ -188,6 +188,27 @@ reasoned as (
 
 ),
 
+-- probabilistic links (int_identity__probabilistic_links): one identifier per link,
+-- carried by its two records; usable (the tier's own threshold and vetoes decided)
+probabilistic_identifiers as (
+
+    select
+        identifier_sig,
+        identifier_type,
+        identifier_value,
+        cast(2 as {{ dbt.type_bigint() }}) as n_records,
+        cast(null as {{ dbt.type_bigint() }}) as n_people,
+        cast(null as {{ dbt.type_int() }}) as max_people,
+        {{ identity_probabilistic_settings().get('trust', 30) }} as trust,
+        false as is_unique_namespace,
+        false as is_anonymous_type,
+        cast(null as timestamp) as first_observed_at,
+        cast(null as timestamp) as last_observed_at,
+        cast(null as {{ dbt.type_string() }}) as exclusion_reason
+    from {{ ref('int_identity__probabilistic_links') }}
+
+),
+
 final as (
 
     select
@@ -195,6 +216,12 @@ final as (
         reasoned.exclusion_reason is null as is_usable,
         coalesce(reasoned.exclusion_reason like 'blocklisted%', false) as is_blocklisted
     from reasoned
+    union all
+    select
+        probabilistic_identifiers.*,
+        true as is_usable,
+        false as is_blocklisted
+    from probabilistic_identifiers
 
 )
 

@@ -31,6 +31,10 @@ observed as (
     from {{ s.model }}
     where {{ column }} is not null
         and trim(cast({{ column }} as {{ dbt.type_string() }})) <> ''
+        {%- if s.references and column in s.references %}
+        -- an unknown account is no identifier (int_identity__rejected_identifiers)
+        and coalesce({{ identity_known_reference(s, column, 'true') }}, false)
+        {%- endif %}
     {% if not (outer_last and loop.last) %}
     union all
     {% endif -%}

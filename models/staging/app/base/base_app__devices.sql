@@ -26,7 +26,8 @@ typed as (
 final as (
     select
         _key as device_id,
-        lower({{ clean_text('login_id') }}) as app_login_id,
+        -- null for a look-alike login (identifier_issue)
+        {{ normalize_login(clean_text('login_id')) }} as app_login_id,
         lower({{ clean_text('platform') }}) as platform,
         _first_seen_at as first_seen_at,
         {{ collect_reasons([

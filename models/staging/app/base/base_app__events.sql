@@ -27,7 +27,8 @@ final as (
     select
         _key as app_event_id,
         lower({{ clean_text('device_id') }}) as device_id,
-        lower({{ clean_text('login_id') }}) as app_login_id,
+        -- null for a look-alike login (identifier_issue)
+        {{ normalize_login(clean_text('login_id')) }} as app_login_id,
         lower({{ clean_text('event_name') }}) as event_name,
         _occurred_at as occurred_at,
         {{ collect_reasons([

@@ -7,12 +7,23 @@ source as (
     where not ({{ privacy_is_erased('app', 'users') }})  -- erased people (docs/privacy.md)
 ),
 
+checked as (
+    select
+        *,
+        {{ identifier_issue(clean_text('login_id')) }} as _login_issue
+    from source
+),
+
 keyed as (
     select
         *,
-        lower({{ clean_text('login_id') }}) as _key,
-        {{ raw_row_fingerprint(raw_cols, 'login_id', 'lower(' ~ clean_text('login_id') ~ ')') }} as _fingerprint
-    from source
+        -- a look-alike login keeps its exact text as key: folded, it would collide with
+        -- (and quarantine) the real account it imitates
+        {%- set login_text = clean_text('login_id') %}
+        {%- set login_key = 'coalesce(' ~ normalize_login(login_text) ~ ', ' ~ login_text ~ ')' %}
+        {{ login_key }} as _key,
+        {{ raw_row_fingerprint(raw_cols, 'login_id', login_key) }} as _fingerprint
+    from checked
 ),
 
 typed as (
@@ -34,6 +45,7 @@ final as (
         {{ collect_reasons([
             key_reasons(),
             timestamp_reasons('created_at', '_created_at', 'created_at'),
+            "'login_id_' || _login_issue",
         ]) }} as quarantine_reasons,
         {{ raw_column_aliases(raw_cols) }}
     from typed

@@ -53,6 +53,7 @@ final as (
         {{ clean_text('city') }} as city,
         upper({{ clean_text('country_code') }}) as country_code,
         {{ clean_text('created_by') }} as created_by,
+        {{ normalize_id_number('id_number') }} as id_number,
         _created_at as created_at,
         _updated_at as updated_at,
         {{ collect_reasons([
