@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -926,11 +927,18 @@ def _max_weight_change(a: Model, b: Model) -> float:
     return max(diffs)
 
 
-def retrain(db: str, tolerance: float = 1e-9) -> RetrainResult:
+def _connect_build(db: str | Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """The build DB through the seam that decrypts it (customer360.restricted_db)."""
+    from customer360.restricted_db import connect_build
+
+    return connect_build(Path(db), read_only=read_only)
+
+
+def retrain(db: str | Path, tolerance: float = 1e-9) -> RetrainResult:
     """Fit the model again on the last build's records (the explicit `retrain-matcher`)
     and store it as a new version, unless it equals the current one (then nothing is
     stored and the next build scores exactly as before). The next build scores with it."""
-    con = duckdb.connect(db)
+    con = _connect_build(db, read_only=False)
     try:
         spec = built_spec(con)
         model = fit(con, f"select * from {BUILT_RECORDS}", spec)
@@ -961,7 +969,7 @@ class ThresholdPreview:
     split_examples: list[str]  # customers that would split
 
 
-def preview_threshold(db: str, new_threshold: float) -> ThresholdPreview:
+def preview_threshold(db: str | Path, new_threshold: float) -> ThresholdPreview:
     """How many customers a new match-probability threshold would merge or split, from the
     last build (pairs scored >= 0.5, customer_source_map), before it is applied. Merges:
     new links (not links today: a link today that joins two customers was cut by the
@@ -971,7 +979,7 @@ def preview_threshold(db: str, new_threshold: float) -> ThresholdPreview:
     identifiers and remaining probabilistic links recomputed)."""
     if not 0.5 <= new_threshold < 1:
         raise ValueError("the threshold must be in [0.5, 1): pairs below 0.5 are not kept")
-    con = duckdb.connect(db, read_only=True)
+    con = _connect_build(db, read_only=True)
     try:
         spec = built_spec(con)
         pairs = con.execute(
