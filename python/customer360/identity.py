@@ -548,7 +548,7 @@ def _exact_only_clusters(con: duckdb.DuckDBPyConnection) -> bool:
     from scipy.sparse.csgraph import connected_components
 
     present = con.execute(
-        "select count(*) from information_schema.columns where table_catalog = 'w' and "
+        "select count(*) from information_schema.columns where table_catalog = 'build' and "
         "table_name = 'customer_source_map' and column_name = 'is_linked_probabilistically'"
     ).fetchall()[0][0]
     if not present:
@@ -558,7 +558,7 @@ def _exact_only_clusters(con: duckdb.DuckDBPyConnection) -> bool:
         create temp table cs as
         select record_id, customer_id, linked_by_identifiers,
                row_number() over (order by record_id) - 1 as rnum
-        from w.marts.customer_source_map
+        from build.marts.customer_source_map
         """
     )
     edges = con.execute(
