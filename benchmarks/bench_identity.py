@@ -86,8 +86,13 @@ def run_measured(args: list[str], settings: Settings) -> tuple[float, int]:
     return wall, peak
 
 
-def model_times(settings: Settings) -> dict[str, float]:
-    results = json.loads((settings.dbt_target_path / "run_results.json").read_text())
+def model_times(settings: Settings, keep_as: str | None = None) -> dict[str, float]:
+    """Per-model seconds of the last dbt run; ``keep_as``: also keep a copy of its
+    run_results.json (per-model start and end: the timeline) under the benchmark root."""
+    path = settings.dbt_target_path / "run_results.json"
+    if keep_as:
+        (settings.data_dir.parent / f"run_results_{keep_as}.json").write_text(path.read_text())
+    results = json.loads(path.read_text())
     return {r["unique_id"].split(".")[-1]: float(r["execution_time"]) for r in results["results"]}
 
 
@@ -175,7 +180,7 @@ def main() -> None:
     drop_identity_outputs(settings.build_db)  # a first build: no registry, no previous state
 
     wall, peak = run_measured(["run", *IDENTITY_SELECT], settings)
-    times = model_times(settings)
+    times = model_times(settings, "first_build")
     models_total = sum(times.values())
     clustering = times.get("int_identity__components", float("nan"))
     scipy_s, nodes, edges, n_comp = scipy_baseline(settings.build_db)
@@ -220,7 +225,7 @@ def main() -> None:
     if not args.no_rebuild:
         # the daily case: same exports, the registry of the first build as previous state
         wall2, peak2 = run_measured(["run", *IDENTITY_SELECT], settings)
-        times2 = model_times(settings)
+        times2 = model_times(settings, "rerun")
         slowest = ", ".join(
             f"{name} {sec:.1f}" for name, sec in sorted(times2.items(), key=lambda kv: -kv[1])[:6]
         )
@@ -232,7 +237,7 @@ def main() -> None:
         drop_identity_outputs(settings.build_db)
         off = ["--vars", "{identity_probabilistic: {enabled: false}}"]
         wall3, peak3 = run_measured(["run", *IDENTITY_SELECT, *off], settings)
-        models3 = sum(model_times(settings).values())
+        models3 = sum(model_times(settings, "without_tier").values())
         print(
             f"\nfirst build without the tier: wall {wall3:.1f} s, models {models3:.1f} s, "
             f"peak RSS {peak3 / 2**30:.2f} GB; with the tier: +{wall - wall3:.1f} s wall, "
