@@ -464,7 +464,8 @@ def estimate_u(
 ) -> tuple[list[np.ndarray], int]:
     """u per comparison level from random record pairs: records in a seeded random order,
     record i paired with records i+1 .. i+k (distinct pairs, no self pairs) for about
-    ``u_max_pairs`` pairs. Returns (u arrays indexed by level, pairs used)."""
+    ``u_max_pairs`` pairs, but at least one per record (k >= 1). Returns (u arrays indexed
+    by level, pairs used)."""
     n = con.execute(f"select count(*) from {records}").fetchone()[0]
     k = max(1, min(n - 1, math.ceil(spec.u_max_pairs / max(n, 1))))
     levels = ", ".join(f"{c.level_sql()} as g{i}" for i, c in enumerate(spec.comparisons))
