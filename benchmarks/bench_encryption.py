@@ -51,7 +51,10 @@ def build_once(root: Path, data: Path, encrypted: bool, keys: Path) -> dict[str,
     load_before = os.getloadavg()[0]
     cpu_before = _children_cpu()
     started = time.perf_counter()
-    run_dbt(["build"], settings)
+    proc = run_dbt(["build"], settings, check=False)
+    if proc.returncode != 0:  # say why (the temporary folder goes away with the error)
+        raise SystemExit(f"dbt build ({'encrypted' if encrypted else 'plain'}) failed:\n"
+                         f"{proc.stdout[-6000:]}")  # fmt: skip
     dbt_s = time.perf_counter() - started
     dbt_cpu_s = _children_cpu() - cpu_before
     started = time.perf_counter()
