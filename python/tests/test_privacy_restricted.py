@@ -525,3 +525,25 @@ def test_key_file_open_to_others_is_refused(
     path.chmod(0o644)
     with pytest.raises(keys.PrivacyKeyError, match="accessible to other users"):
         keys.load_hmac_key()
+
+
+@pytest.mark.parametrize("encrypted", [True, False])
+def test_spill_files_are_encrypted_exactly_when_the_build_db_is(
+    encrypted: bool, tmp_path: Path
+) -> None:
+    """A plaintext build (C360_DB_ENCRYPTION=off) loads no OpenSSL: if its spill files were
+    to be encrypted, the first spill (a 590,000-person build) failed with "read-only
+    crypto module loaded". dbt's own connection reports the setting."""
+    from customer360.dbt import run_dbt
+
+    settings = Settings.for_directory(tmp_path)
+    key = keys.ensure_key_file(tmp_path / "keys" / "db.key")
+    env = {"C360_DB_ENCRYPTION": "on", "C360_DB_KEY_FILE": str(key)} if encrypted else {
+        "C360_DB_ENCRYPTION": "off"}  # fmt: skip
+    proc = run_dbt(
+        ["show", "--inline", "select current_setting('temp_file_encryption') as enc",
+         "--output", "json"],
+        settings, extra_env=env,
+    )  # fmt: skip
+    assert json.loads(proc.stdout[proc.stdout.index("{") :])["show"] == [{"enc": encrypted}]
+    assert is_encrypted(settings.build_db) == encrypted
