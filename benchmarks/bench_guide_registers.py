@@ -93,6 +93,7 @@ def run(dataset: str, root: Path, with_id: bool) -> dict[str, object]:
            "C360_REPORTS_DIR": str(root / "reports"), "C360_DATA_DIR": str(root / "data"),
            "DBT_TARGET_PATH": str(root / "target"), "DBT_LOG_PATH": str(root / "logs")}  # fmt: skip
     env.setdefault("C360_HMAC_KEY", "bench-guide-registers-key-not-a-secret-0123456789")
+    env.setdefault("C360_DB_ENCRYPTION", "off")  # the script reads the build DB directly
     started = time.perf_counter()
     proc = subprocess.run(
         [str(Path(sys.executable).with_name("customer360")), "build", "--config",

@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import threading
 import time
@@ -47,9 +48,15 @@ IDENTITY_SELECT = [
 ]
 
 
+CPU_SECONDS: list[float] = []  # user + system CPU of each run_measured dbt run, in order
+
+
 def run_measured(args: list[str], settings: Settings) -> tuple[float, int]:
-    """Run dbt as a subprocess; return (wall seconds, peak RSS bytes of its process tree)."""
+    """Run dbt as a subprocess; return (wall seconds, peak RSS bytes of its process tree).
+    Its CPU time (user + system, all threads: far less sensitive than wall time to other
+    work on the machine) is appended to CPU_SECONDS."""
     env = settings.dbt_env()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(
         [dbt_executable(), *args],
@@ -81,13 +88,20 @@ def run_measured(args: list[str], settings: Settings) -> tuple[float, int]:
     done.set()
     sampler.join()
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU_SECONDS.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         raise RuntimeError(f"dbt {' '.join(args)} failed:\n{output[-5000:]}")
     return wall, peak
 
 
-def model_times(settings: Settings) -> dict[str, float]:
-    results = json.loads((settings.dbt_target_path / "run_results.json").read_text())
+def model_times(settings: Settings, keep_as: str | None = None) -> dict[str, float]:
+    """Per-model seconds of the last dbt run; ``keep_as``: also keep a copy of its
+    run_results.json (per-model start and end: the timeline) under the benchmark root."""
+    path = settings.dbt_target_path / "run_results.json"
+    if keep_as:
+        (settings.data_dir.parent / f"run_results_{keep_as}.json").write_text(path.read_text())
+    results = json.loads(path.read_text())
     return {r["unique_id"].split(".")[-1]: float(r["execution_time"]) for r in results["results"]}
 
 
@@ -143,6 +157,8 @@ def drop_identity_outputs(db: Path) -> None:
 
 
 def main() -> None:
+    # plaintext build DB unless the caller sets a key (bench_encryption.py measures the cost)
+    os.environ.setdefault("C360_DB_ENCRYPTION", "off")
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--people", type=int, default=2_000_000)
     parser.add_argument("--seed", type=int, default=42)
@@ -175,7 +191,7 @@ def main() -> None:
     drop_identity_outputs(settings.build_db)  # a first build: no registry, no previous state
 
     wall, peak = run_measured(["run", *IDENTITY_SELECT], settings)
-    times = model_times(settings)
+    times = model_times(settings, "first_build")
     models_total = sum(times.values())
     clustering = times.get("int_identity__components", float("nan"))
     scipy_s, nodes, edges, n_comp = scipy_baseline(settings.build_db)
@@ -206,7 +222,7 @@ def main() -> None:
     print(
         f"\nidentity stage: wall {wall:.1f} s (dbt start-up included), models {models_total:.1f} s"
     )
-    print(f"peak RSS of dbt: {peak / 2**30:.2f} GB")
+    print(f"peak RSS of dbt: {peak / 2**30:.2f} GB; CPU time of dbt: {CPU_SECONDS[0]:.1f} s")
     print(
         f"clustering model {clustering:.1f} s (read edges, components, namespace check, write) "
         f"vs scipy connected_components alone {scipy_s:.1f} s: {clustering / scipy_s:.1f}x"
@@ -220,11 +236,14 @@ def main() -> None:
     if not args.no_rebuild:
         # the daily case: same exports, the registry of the first build as previous state
         wall2, peak2 = run_measured(["run", *IDENTITY_SELECT], settings)
-        times2 = model_times(settings)
+        times2 = model_times(settings, "rerun")
         slowest = ", ".join(
             f"{name} {sec:.1f}" for name, sec in sorted(times2.items(), key=lambda kv: -kv[1])[:6]
         )
-        print(f"\nre-run with the registry: wall {wall2:.1f} s, peak RSS {peak2 / 2**30:.2f} GB")
+        print(
+            f"\nre-run with the registry: wall {wall2:.1f} s, peak RSS {peak2 / 2**30:.2f} GB, "
+            f"CPU {CPU_SECONDS[-1]:.1f} s"
+        )
         print(f"slowest models (s): {slowest}")
         tier2 = sum(v for k, v in times2.items() if "probabilistic" in k)
         print(f"probabilistic tier models on the re-run (scoring only): {tier2:.1f} s")
@@ -232,11 +251,13 @@ def main() -> None:
         drop_identity_outputs(settings.build_db)
         off = ["--vars", "{identity_probabilistic: {enabled: false}}"]
         wall3, peak3 = run_measured(["run", *IDENTITY_SELECT, *off], settings)
-        models3 = sum(model_times(settings).values())
+        models3 = sum(model_times(settings, "without_tier").values())
         print(
             f"\nfirst build without the tier: wall {wall3:.1f} s, models {models3:.1f} s, "
-            f"peak RSS {peak3 / 2**30:.2f} GB; with the tier: +{wall - wall3:.1f} s wall, "
-            f"+{models_total - models3:.1f} s models, {(peak - peak3) / 2**30:+.2f} GB peak RSS"
+            f"peak RSS {peak3 / 2**30:.2f} GB, CPU {CPU_SECONDS[-1]:.1f} s; with the tier: "
+            f"{wall - wall3:+.1f} s wall, {models_total - models3:+.1f} s models, "
+            f"{(peak - peak3) / 2**30:+.2f} GB peak RSS, "
+            f"{CPU_SECONDS[0] - CPU_SECONDS[-1]:+.1f} s CPU"
         )
 
 

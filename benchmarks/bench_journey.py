@@ -40,6 +40,8 @@ MARTS = (
 
 
 def main() -> None:
+    # plaintext build DB unless the caller sets a key (bench_encryption.py measures the cost)
+    os.environ.setdefault("C360_DB_ENCRYPTION", "off")
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)

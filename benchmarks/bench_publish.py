@@ -16,6 +16,7 @@ Usage: ``python benchmarks/bench_publish.py --rows 5000000`` (figures: docs/benc
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -64,6 +65,8 @@ def make_build_db(path: Path, rows: int) -> None:
 
 
 def main() -> None:
+    # plaintext build DB unless the caller sets a key (bench_encryption.py measures the cost)
+    os.environ.setdefault("C360_DB_ENCRYPTION", "off")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--repeat", type=int, default=3)

@@ -34,7 +34,8 @@ if $fast; then
     env C360_DATA_DIR="$scratch/data" C360_RAW_PATH="$scratch/data/raw" \
       C360_BUILD_DB="$scratch/unit.duckdb" DBT_TARGET_PATH="$scratch/target" \
       DBT_LOG_PATH="$scratch/logs" \
-      C360_HMAC_KEY="${C360_HMAC_KEY:-customer360-fast-lane-test-key-not-a-secret}" "$@"
+      C360_HMAC_KEY="${C360_HMAC_KEY:-customer360-fast-lane-test-key-not-a-secret}" \
+      C360_DB_ENCRYPTION=off "$@"  # a throwaway scratch DB (docs/privacy.md)
   }
   step "dbt parse (deprecations are errors)"
   in_scratch dbt parse --quiet --warn-error-options '{"error": ["Deprecations"]}'

@@ -12,7 +12,7 @@
 {% macro duckdb__hmac_sha256(expr) -%}
     case
         when getvariable('c360_hmac_ipad') is null
-            then error('customer360: no HMAC key. Set C360_HMAC_KEY (a secret kept out of git) or run the demo (C360_DEMO=1 makes a local key file); see docs/privacy.md')
+            then error('customer360: no HMAC key. Set C360_HMAC_KEY (a secret kept out of git) (at least 32 characters); only `customer360 demo` makes local demo keys; see docs/privacy.md')
         when ({{ expr }}) is not null
             then sha256(getvariable('c360_hmac_opad') || unhex(sha256(getvariable('c360_hmac_ipad') || encode(cast({{ expr }} as varchar)))))
     end

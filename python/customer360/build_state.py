@@ -153,11 +153,19 @@ def lock_for_dbt(build_db: str | Path) -> None:
 # ------------------------------------------------------------------ status
 
 
+def _connect(build_db: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """The build DB through the one seam that decrypts it (customer360.restricted_db)."""
+    from customer360.keys import ROLE_OPERATOR
+    from customer360.restricted_db import connect_build
+
+    return connect_build(Path(build_db), read_only=read_only, role=ROLE_OPERATOR)
+
+
 def read_status(build_db: Path) -> dict[str, Any] | None:
     """The last build's status row of ``build_db`` (read-only), or None."""
     if not build_db.is_file():
         return None
-    con = duckdb.connect(str(build_db), read_only=True)
+    con = _connect(build_db, read_only=True)
     try:
         exists = con.execute(
             "select count(*) from information_schema.tables "
@@ -236,7 +244,7 @@ def commit_identity_state(build_db: Path, *, mark_passed: bool = True) -> bool:
     the build status to ``passed``, in one transaction. Returns False when there is
     nothing pending (the build did not touch identity). Idempotent: events of an
     invocation already committed are not appended again."""
-    con = duckdb.connect(str(build_db))
+    con = _connect(build_db, read_only=False)
     try:
         pending = all(_table_exists(con, PENDING_SCHEMA, t) for t in (*STATE_TABLES, EVENTS_TABLE))
         con.execute("begin transaction")
@@ -272,7 +280,7 @@ def commit_identity_state(build_db: Path, *, mark_passed: bool = True) -> bool:
 
 def mark_passed(build_db: Path, detail: str) -> None:
     """Record that the current build passed (its identity state is already committed)."""
-    con = duckdb.connect(str(build_db))
+    con = _connect(build_db, read_only=False)
     try:
         _write_status(con, "passed", detail)
     finally:
@@ -286,7 +294,7 @@ def mark_building(build_db: Path, command: str) -> None:
     yet (a first build: there is nothing to publish either)."""
     if not build_db.is_file():
         return
-    con = duckdb.connect(str(build_db))
+    con = _connect(build_db, read_only=False)
     try:
         con.execute("begin transaction")
         _write_status(con, "building", f"{command} started")
@@ -301,7 +309,7 @@ def mark_failed(build_db: Path, detail: str) -> None:
     """Record that the current build failed after dbt (freshness or validation)."""
     if not build_db.is_file():
         return
-    con = duckdb.connect(str(build_db))
+    con = _connect(build_db, read_only=False)
     try:
         _write_status(con, "failed", detail)
     finally:

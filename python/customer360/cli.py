@@ -23,6 +23,44 @@ app = typer.Typer(
 )
 console = Console(emoji=False)  # ':name:' in file-derived text stays text
 
+#: Every command, by whether it reads personal data (the restricted build DB, raw exports
+#: or the audit log). Those that do need the restricted keys and append an entry to the
+#: hash-chained audit log (docs/privacy.md); the test enumerates the app against this.
+READS_PERSONAL_DATA: dict[str, bool] = {
+    "demo": True,
+    "build": True,
+    "summary": True,
+    "generate": False,  # writes synthetic data only
+    "explain": True,
+    "evaluate": True,
+    "reset-ids": True,
+    "retrain-matcher": True,  # trains on the person records of the build DB
+    "matcher-preview": True,  # scores the person records of the build DB
+    "check-raw": False,  # counts and column names of the exports, no values
+    "validate": True,
+    "publish": True,
+    "report": True,  # the published file by default; audited when it reads the build DB
+    "subject-access": True,
+    "erase": True,
+    "rotate-key": True,
+    "encrypt-db": True,
+    "audit verify": True,
+}
+
+
+@app.callback()
+def _closed_by_default() -> None:
+    """Every file a command writes is closed to other users, whatever the umask."""
+    from customer360.permissions import restrict_umask
+
+    restrict_umask()
+
+
+def _key_error(exc: Exception) -> typer.Exit:
+    console.print(f"[red]{literal(exc)}[/red]")
+    return typer.Exit(2)
+
+
 ConfigOption = Annotated[
     Path | None,
     typer.Option(
@@ -65,8 +103,12 @@ def demo(
 ) -> None:
     """Generate the demo sources, build the warehouse, validate it and print a summary."""
     from customer360.pipeline import run_demo
+    from customer360.privacy import audited
 
-    ok = run_demo(_settings(config, variables), people=people, seed=seed, console=console)
+    settings = _settings(config, variables)
+    # run_demo is the only caller of keys.enable_demo_keys (local demo keys)
+    with audited(settings, "demo", "all", "*"):
+        ok = run_demo(settings, people=people, seed=seed, console=console)
     raise typer.Exit(0 if ok else 1)
 
 
@@ -82,12 +124,17 @@ def build(
     """Check the raw exports, `dbt build`, check freshness, validate, publish and print a
     summary (which systems were used, which marts were skipped), then the report."""
     from customer360.pipeline import RunReport, run_build, write_docs_and_report
+    from customer360.privacy import PrivacyKeyError, audited
 
     settings = _settings(config, variables)
     run = RunReport()
-    ok = run_build(settings, console=console, full_refresh=full_refresh, run=run)
-    if ok and report:
-        ok = write_docs_and_report(settings, console, run)
+    try:
+        with audited(settings, "build", "all", "*"):
+            ok = run_build(settings, console=console, full_refresh=full_refresh, run=run)
+            if ok and report:
+                ok = write_docs_and_report(settings, console, run)
+    except PrivacyKeyError as exc:
+        raise _key_error(exc) from exc
     raise typer.Exit(0 if ok else 1)
 
 
@@ -99,6 +146,7 @@ def summary(
     import duckdb
 
     from customer360.pipeline import print_summary
+    from customer360.privacy import PrivacyError, audited
 
     settings = Settings.from_env()
     target = db or settings.build_db
@@ -108,7 +156,10 @@ def summary(
         )
         raise typer.Exit(2)
     try:
-        print_summary(target, console=console)
+        with audited(settings, "summary", "all", "*", db):
+            print_summary(target, console=console)
+    except PrivacyError as exc:
+        raise _key_error(exc) from exc
     except duckdb.Error as exc:
         console.print(f"[red]cannot read {literal(target)}: {literal(exc)}[/red]")
         raise typer.Exit(2) from exc
@@ -193,9 +244,14 @@ def evaluate(
     """Score the clustering against the generator's ground truth (pairwise precision/recall)."""
     from customer360.identity import IdentityError, print_evaluation
     from customer360.identity import evaluate as run_evaluate
+    from customer360.privacy import PrivacyError, audited
 
+    settings = Settings.from_env()
     try:
-        result = run_evaluate(Settings.from_env(), db)
+        with audited(settings, "evaluate", "all", "*", db):
+            result = run_evaluate(settings, db)
+    except PrivacyError as exc:
+        raise _key_error(exc) from exc
     except IdentityError as exc:
         console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(2) from exc
@@ -220,10 +276,16 @@ def reset_ids_command(
         )
         raise typer.Exit(2)
     from customer360.build_state import BuildLock, BuildLockError
+    from customer360.privacy import PrivacyError, audited
 
     try:
-        with BuildLock(settings.build_db, "customer360 reset-ids"):
+        with (
+            BuildLock(settings.build_db, "customer360 reset-ids"),
+            audited(settings, "reset-ids", "all", "*"),
+        ):
             dropped = reset_ids(settings)
+    except PrivacyError as exc:
+        raise _key_error(exc) from exc
     except BuildLockError as exc:
         console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(1) from exc
@@ -237,11 +299,15 @@ def retrain_matcher_command(
     """Train the probabilistic matcher again on the last build's person records and store
     it as a new version (identity_state.probabilistic_model); nothing is stored when the
     fit equals the current model. The next build scores with it."""
+    from customer360.privacy import PrivacyError, audited
     from customer360.probabilistic import retrain
 
     settings = Settings.from_env()
     try:
-        result = retrain(str(db or settings.build_db))
+        with audited(settings, "retrain-matcher", "all", "*", db):
+            result = retrain(db or settings.build_db)
+    except PrivacyError as exc:
+        raise _key_error(exc) from exc
     except (ValueError, duckdb_errors()) as exc:
         console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(2) from exc
@@ -262,11 +328,15 @@ def matcher_preview_command(
 ) -> None:
     """Show how many customers a new probabilistic-match threshold would merge or split,
     before it is applied (var identity_probabilistic.threshold)."""
+    from customer360.privacy import PrivacyError, audited
     from customer360.probabilistic import preview_threshold
 
     settings = Settings.from_env()
     try:
-        p = preview_threshold(str(db or settings.build_db), threshold)
+        with audited(settings, "matcher-preview", "all", "*", db):
+            p = preview_threshold(db or settings.build_db, threshold)
+    except PrivacyError as exc:
+        raise _key_error(exc) from exc
     except (ValueError, duckdb_errors()) as exc:
         console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(2) from exc
@@ -340,13 +410,15 @@ def validate(
         print_validation,
         run_validation,
     )
+    from customer360.privacy import audited
 
     settings = _settings(config, variables)
     regex = customer_id_regex(settings.project_dir, settings.dbt_vars())  # the build's ID format
     try:
-        result = run_validation(
-            db or settings.build_db, docs_dir or settings.reports_dir / "gx", regex
-        )
+        with audited(settings, "validate", "all", "*", db):
+            result = run_validation(
+                db or settings.build_db, docs_dir or settings.reports_dir / "gx", regex
+            )
     except ValidationSetupError as exc:
         console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(2) from exc
@@ -378,15 +450,21 @@ def publish(
         read_status,
         require_passed,
     )
+    from customer360.privacy import PrivacyError, audited
 
     settings = _settings(config)
     try:
-        with BuildLock(settings.build_db, "customer360 publish"):
+        with (
+            BuildLock(settings.build_db, "customer360 publish"),
+            audited(settings, "publish", "all", "*"),
+        ):
             status = read_status(settings.build_db) or {}
             if status.get("status") == "dbt_passed":  # plain `dbt build`: validate first
                 _validate_then_mark_passed(settings)
             require_passed(settings.build_db)
             _publish_locked(settings, include)
+    except PrivacyError as exc:
+        raise _key_error(exc) from exc
     except (BuildLockError, BuildNotPassedError) as exc:
         console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(1) from exc
@@ -457,10 +535,20 @@ def report(
     config: ConfigOption = None,
 ) -> None:
     """Write a static, self-contained HTML report with plots of the warehouse."""
-    from customer360.report import ReportError, print_report_result, write_report
+    from contextlib import nullcontext
 
+    from customer360.privacy import PrivacyError, audited
+    from customer360.report import ReportError, default_report_db, print_report_result, write_report
+    from customer360.restricted_db import is_encrypted
+
+    settings = _settings(config)
+    source = db or default_report_db(settings)
+    restricted = source.resolve() != settings.published_db.resolve() or is_encrypted(source)
     try:
-        result = write_report(_settings(config), db=db, out=out)
+        with audited(settings, "report", "all", "*", source) if restricted else nullcontext():
+            result = write_report(settings, db=db, out=out)
+    except PrivacyError as exc:
+        raise _key_error(exc) from exc
     except ReportError as exc:
         console.print(f"[red]{literal(exc)}[/red]")
         raise typer.Exit(2) from exc
@@ -556,6 +644,102 @@ def erase(
         message += f"; customer ID(s) {', '.join(result.customer_ids)} tombstoned"
     console.print(cell(message))
     console.print("run `customer360 build` to remove the person from every layer and publish")
+
+
+@app.command("rotate-key")
+def rotate_key_command(
+    new_key_file: Annotated[
+        Path | None,
+        typer.Option(help="File with the new HMAC key (default: $C360_HMAC_KEY_NEW)."),
+    ] = None,
+    new_db_key_file: Annotated[
+        Path | None,
+        typer.Option(help="Also re-encrypt the build DB with this key (or $C360_DB_KEY_NEW)."),
+    ] = None,
+    mapping_days: Annotated[
+        int | None,
+        typer.Option(
+            help="Publish old->new pseudonyms for N days (default: "
+            "$C360_ROTATION_MAPPING_DAYS or 0 = none)."
+        ),  # fmt: skip
+    ] = None,
+) -> None:
+    """Rotate the HMAC key (old key: C360_HMAC_KEY): re-key the erasure suppressions,
+    rebuild, republish, and prove every erased person is still absent and every customer
+    ID unchanged. Then store the new key where C360_HMAC_KEY comes from."""
+    import os
+
+    from customer360.privacy import PrivacyError, audited
+    from customer360.rotation import rotate_key, summary
+
+    settings = Settings.from_env()
+    new_key = new_key_file.read_text().strip() if new_key_file else ""
+    new_key = new_key or os.environ.get("C360_HMAC_KEY_NEW", "").strip()
+    new_db = new_db_key_file.read_text().strip() if new_db_key_file else ""
+    new_db = new_db or os.environ.get("C360_DB_KEY_NEW", "").strip() or None
+    if not new_key:
+        console.print("[red]no new key: give --new-key-file or set C360_HMAC_KEY_NEW[/red]")
+        raise typer.Exit(2)
+    try:
+        with audited(settings, "rotate-key", "all", "*"):
+            result = rotate_key(
+                settings, new_key, console, new_db_key=new_db, mapping_days=mapping_days
+            )
+    except PrivacyError as exc:
+        raise _key_error(exc) from exc
+    console.print_json(data=summary(result))
+    console.print(
+        "[green]rotated: every erased person still absent, every customer ID unchanged. "
+        "Now replace C360_HMAC_KEY (and C360_DB_KEY) with the new key(s).[/green]"
+    )
+
+
+@app.command("encrypt-db")
+def encrypt_db_command() -> None:
+    """Encrypt an existing plaintext build DB with the database key (C360_DB_KEY), once."""
+    from customer360.keys import ROLE_OPERATOR, load_db_key
+    from customer360.privacy import PrivacyError, audited
+    from customer360.restricted_db import is_encrypted, rekey_database
+
+    settings = Settings.from_env()
+    db = settings.build_db
+    try:
+        key = load_db_key(ROLE_OPERATOR)
+        if key is None or not db.exists() or is_encrypted(db):
+            console.print(f"nothing to do: {literal(db)} is missing, encrypted, or "
+                          "encryption is off")  # fmt: skip
+            return
+        with audited(settings, "encrypt-db", "all", "*"):
+            rekey_database(db, None, key)
+    except PrivacyError as exc:
+        raise _key_error(exc) from exc
+    console.print(f"encrypted {literal(db)}")
+
+
+audit_app = typer.Typer(help="The tamper-evident privacy audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify_command(
+    log: Annotated[Path | None, typer.Option(help="Audit log (default: $C360_AUDIT_LOG).")] = None,
+) -> None:
+    """Check the audit log's hash chain: a removed, changed, inserted or reordered entry,
+    or entries cut off the end, fail (exit 1)."""
+    from customer360 import audit_log
+    from customer360.privacy import PrivacyError, audit_log_path
+
+    settings = Settings.from_env()
+    path = log or audit_log_path(settings)
+    try:
+        result = audit_log.verify(path)
+    except PrivacyError as exc:
+        raise _key_error(exc) from exc
+    for problem in result.problems:
+        console.print(f"[red]{literal(problem)}[/red]")
+    if result.ok:
+        console.print(f"[green]{literal(path)}: {result.entries} entries, chain intact[/green]")
+    raise typer.Exit(0 if result.ok else 1)
 
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")

@@ -3,6 +3,7 @@ file open, see stack notes) with the project's paths."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -70,14 +71,20 @@ def run_dbt(
     if extra_env:
         env.update(extra_env)
     cmd = [dbt_executable(), *with_project_vars(args, settings)]
-    proc = subprocess.Popen(
-        cmd,
-        cwd=settings.project_dir,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    from customer360.permissions import restrict_umask
+
+    old_umask = restrict_umask()  # dbt's files (build DB, target/, logs/) are closed
+    try:
+        proc = subprocess.Popen(
+            cmd,
+            cwd=settings.project_dir,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    finally:
+        os.umask(old_umask)
     lines: list[str] = []
     assert proc.stdout is not None
     for line in proc.stdout:

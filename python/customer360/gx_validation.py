@@ -106,7 +106,13 @@ def load_frames(db: Path) -> dict[str, pd.DataFrame]:
     """The two tables (plus gx_* helper columns), read through a read-only connection."""
     if not Path(db).is_file():
         raise ValidationSetupError(f"no warehouse at {db}: run `customer360 build` first")
-    con = duckdb.connect(str(db), read_only=True)
+    from customer360.keys import PrivacyError
+    from customer360.restricted_db import connect_build
+
+    try:
+        con = connect_build(Path(db))  # the build DB is encrypted (docs/privacy.md)
+    except PrivacyError as exc:
+        raise ValidationSetupError(str(exc)) from exc
     try:
         frames = {}
         for name, sql in (("dim_customer", DIM_SQL), ("customer_source_map", MAP_SQL)):

@@ -21,10 +21,11 @@ decided in SQL without calling Python):
   like Latin ones (``аррӏе``).
 
 Values in one script that pass (``jürgen@müller.de``, ``иван@почта.рф``) are matched as
-typed after ``lower()``. :func:`identifier_issues` is registered in every dbt connection
-by the dbt-duckdb plugin (``customer360.privacy_plugin``) as the vectorised (Arrow) UDF
-``c360_identifier_issue``; the ``identifier_issue`` macro calls it for non-ASCII values
-only. Cost at 34M values: docs/benchmarks.md (benchmarks/bench_identifiers.py).
+typed after ``lower()``. :func:`identifier_issue` is registered in every dbt connection
+by the dbt-duckdb plugin (``customer360.privacy_plugin``) as the UDF
+``c360_identifier_issue`` (per value: see :func:`register`); the ``identifier_issue``
+macro calls it for non-ASCII values only. Cost at 34M values: docs/benchmarks.md
+(benchmarks/bench_identifiers.py).
 """
 
 from __future__ import annotations
@@ -67,33 +68,21 @@ def identifier_issue(value: str | None) -> str | None:
     return None
 
 
-def identifier_issues(values: Any) -> Any:
-    """Vectorised :func:`identifier_issue` over an Arrow string array (the DuckDB UDF):
-    pyarrow finds the ASCII values, Python looks only at the others."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    ascii_mask = pc.fill_null(pc.string_is_ascii(values), True)
-    if pc.all(ascii_mask).as_py():
-        return pa.nulls(len(values), pa.string())
-    out: list[str | None] = [None] * len(values)
-    for i, (is_ascii, v) in enumerate(zip(ascii_mask.to_pylist(), values.to_pylist(), strict=True)):
-        if not is_ascii:
-            out[i] = identifier_issue(v)
-    return pa.array(out, pa.string())
-
-
 def register(conn: Any) -> None:
     """Register ``c360_identifier_issue(varchar) -> varchar`` on a DuckDB connection."""
     import duckdb
 
     try:
+        # a native (per-value) UDF, not an Arrow (vectorised) one: DuckDB
+        # 1.5.5 corrupts the strings an Arrow UDF returns when an expression uses them
+        # further ('email_' || udf(x) gave '\x00\x00...' in a filtered scan;
+        # test_identifiers.py pins it). The macro calls it for non-ASCII values only.
         conn.create_function(
             UDF_NAME,
-            identifier_issues,
+            identifier_issue,
             [duckdb.sqltype("VARCHAR")],
             duckdb.sqltype("VARCHAR"),
-            type="arrow",
+            type="native",
             null_handling="special",
             side_effects=False,
         )

@@ -97,7 +97,13 @@ def identity_sources(project_dir: Path, names: list[str] | None = None) -> list[
 def _connect(db: Path) -> duckdb.DuckDBPyConnection:
     if not Path(db).exists():
         raise IdentityError(f"no warehouse at {db}: run `customer360 build` first")
-    return duckdb.connect(str(db), read_only=True)
+    from customer360.keys import PrivacyError
+    from customer360.restricted_db import connect_build
+
+    try:
+        return connect_build(Path(db))  # needs the database key (docs/privacy.md)
+    except PrivacyError as exc:
+        raise IdentityError(str(exc)) from exc
 
 
 def _require(con: duckdb.DuckDBPyConnection, schema: str, name: str, db: Path) -> None:
@@ -423,11 +429,21 @@ def evaluate(settings: Settings, db: Path | None = None) -> Evaluation:
     truth = settings.truth_path / "records.parquet"
     if not truth.exists():
         raise IdentityError(f"no ground truth at {truth}: evaluate needs generated data")
+    from customer360.keys import ROLE_PRIVACY_OFFICER, load_db_key
+
     con = duckdb.connect()
     try:
         if not Path(db).exists():
             raise IdentityError(f"no warehouse at {db}: run `customer360 build` first")
-        con.execute(f"attach '{db}' as w (read_only)")
+        from customer360.keys import PrivacyError
+        from customer360.restricted_db import attach_sql, is_encrypted
+
+        try:
+            key = load_db_key(ROLE_PRIVACY_OFFICER) if is_encrypted(Path(db)) else None
+        except PrivacyError as exc:
+            raise IdentityError(f"{db} is encrypted: {exc}") from exc
+        # as `build`: dbt's views name their catalog, and DuckDB 1.4 binds it literally
+        con.execute(attach_sql(Path(db), key, alias="build", read_only=True))
         for schema, name in (
             ("intermediate", "int_identity__records"),
             ("marts", "customer_source_map"),
@@ -435,7 +451,7 @@ def evaluate(settings: Settings, db: Path | None = None) -> Evaluation:
         ):
             n = con.execute(
                 "select count(*) from information_schema.tables "
-                "where table_catalog = 'w' and table_schema = ? and table_name = ?",
+                "where table_catalog = 'build' and table_schema = ? and table_name = ?",
                 [schema, name],
             ).fetchall()[0][0]
             if not n:
@@ -455,9 +471,9 @@ def evaluate(settings: Settings, db: Path | None = None) -> Evaluation:
                 r.source_table,
                 coalesce(m.customer_id, 'anonymous:' || a.anonymous_key) as cluster,
                 t.person_id
-            from w.intermediate.int_identity__records as r
-            left join w.marts.customer_source_map as m on r.record_id = m.record_id
-            left join w.marts.identity_anonymous_records as a on r.record_id = a.record_id
+            from build.intermediate.int_identity__records as r
+            left join build.marts.customer_source_map as m on r.record_id = m.record_id
+            left join build.marts.identity_anonymous_records as a on r.record_id = a.record_id
             left join truth as t
                 on r.source_system = t.source_system
                 and r.source_table = t.source_table
@@ -532,7 +548,7 @@ def _exact_only_clusters(con: duckdb.DuckDBPyConnection) -> bool:
     from scipy.sparse.csgraph import connected_components
 
     present = con.execute(
-        "select count(*) from information_schema.columns where table_catalog = 'w' and "
+        "select count(*) from information_schema.columns where table_catalog = 'build' and "
         "table_name = 'customer_source_map' and column_name = 'is_linked_probabilistically'"
     ).fetchall()[0][0]
     if not present:
@@ -542,7 +558,7 @@ def _exact_only_clusters(con: duckdb.DuckDBPyConnection) -> bool:
         create temp table cs as
         select record_id, customer_id, linked_by_identifiers,
                row_number() over (order by record_id) - 1 as rnum
-        from w.marts.customer_source_map
+        from build.marts.customer_source_map
         """
     )
     edges = con.execute(
@@ -630,7 +646,9 @@ def reset_ids(settings: Settings, db: Path | None = None) -> list[str]:
     db = db or settings.build_db
     if not Path(db).exists():
         return []
-    con = duckdb.connect(str(db))
+    from customer360.restricted_db import connect_build
+
+    con = connect_build(Path(db), read_only=False)
     try:
         present = set(
             con.execute(

@@ -33,7 +33,8 @@ from customer360.gx_validation import (
     print_validation,
     run_validation,
 )
-from customer360.privacy import PrivacyKeyError, enable_demo_key, load_hmac_key
+from customer360.keys import PrivacyKeyError, enable_demo_keys, load_db_key, load_hmac_key
+from customer360.permissions import restrict_umask, secure_outputs
 from customer360.publish import (
     PublishError,
     PublishResult,
@@ -47,6 +48,7 @@ from customer360.raw_contract_check import (
     raw_counts_path,
     record_raw_counts,
 )
+from customer360.restricted_db import connect_build, is_encrypted
 from customer360.settings import Settings
 
 LAYERS = ("staging", "intermediate", "marts")
@@ -100,13 +102,17 @@ def run_build(
     sources (beyond error_after, measured against the export date unless the config says
     otherwise: customer360.freshness) fail the run; warn_after only warns. Only the raw
     tables of the project config are checked and read (customer360.config); marts none of
-    whose inputs is declared are listed as skipped."""
+    whose inputs is declared are listed as skipped. Everything it writes is closed to
+    other users (customer360.permissions)."""
+    restrict_umask()  # everything written from here on is closed (docs/privacy.md)
     try:
         with BuildLock(settings.build_db, "customer360 build"):
             return _run_build_locked(settings, console, full_refresh, run, source_freshness)
     except BuildLockError as exc:
         console.print(f"[red]{literal(exc)}[/red]")
         return False
+    finally:
+        secure_outputs(settings)
 
 
 def _run_build_locked(
@@ -118,10 +124,24 @@ def _run_build_locked(
 ) -> bool:
     run = run or RunReport()
     kept = f"[yellow]previous published warehouse kept: {literal(settings.published_db)}[/yellow]"
+    secure_outputs(settings)  # close what an older run left open
     try:
         load_hmac_key()  # the analyst layer needs it (docs/privacy.md): fail before building
+        db_key = load_db_key()  # the build DB is encrypted with it
     except PrivacyKeyError as exc:
         console.print(f"[red]{literal(exc)}[/red]")
+        console.print(kept)
+        return False
+    if db_key is None:
+        console.print(
+            "[yellow]C360_DB_ENCRYPTION=off: the build DB is NOT encrypted (throwaway and "
+            "test builds only, docs/privacy.md)[/yellow]"
+        )
+    elif settings.build_db.exists() and not is_encrypted(settings.build_db):
+        console.print(
+            f"[red]{literal(settings.build_db)} is not encrypted: run `customer360 "
+            "encrypt-db` once to encrypt it with the database key[/red]"
+        )
         console.print(kept)
         return False
     from customer360.config import ConfigError
@@ -204,6 +224,10 @@ def _run_build_locked(
         console.print(kept)
         return False
     print_publish_result(run.published, console)
+    from customer360.rotation import remove_expired_mappings
+
+    for path in remove_expired_mappings(settings):  # a key rotation's mapping window ended
+        console.print(f"removed expired pseudonym mapping {literal(path)}")
     print_run_summary(settings, run, console)
     return True
 
@@ -221,11 +245,13 @@ def _run_demo_locked(settings: Settings, people: int, seed: int, console: Consol
     from customer360.generate import generate
 
     run = RunReport()
-    key_file = enable_demo_key()  # the local demo HMAC key unless C360_HMAC_KEY is set
-    if key_file is not None:
+    restrict_umask()
+    # only the demo command uses local demo keys (for each key not configured)
+    for env, path in enable_demo_keys().items():
         console.print(
-            f"[yellow]demo: pseudonymising with the local HMAC key in {key_file} (generated "
-            "once, gitignored); real builds need C360_HMAC_KEY (docs/privacy.md)[/yellow]"
+            f"[yellow]demo: {env} = {literal(path)} (a local key generated once, mode "
+            "0600, gitignored); real builds need C360_HMAC_KEY and C360_DB_KEY "
+            "(docs/privacy.md)[/yellow]"
         )
     if settings.raw_path != settings.data_dir / "raw":  # the demo builds what it generates
         settings = dataclasses.replace(settings, raw_path=settings.data_dir / "raw")
@@ -261,7 +287,7 @@ def layer_counts(
     db: Path, schemas: tuple[str, ...] = SUMMARY_SCHEMAS
 ) -> list[tuple[str, str, int]]:
     """(schema, table, rows) for every table and view in ``schemas``."""
-    con = duckdb.connect(str(db), read_only=True)
+    con = connect_build(db)
     try:
         rels = con.execute(
             """
@@ -381,7 +407,7 @@ def print_run_summary(settings: Settings, run: RunReport, console: Console) -> N
 
 
 def _count_if_exists(db: Path, schema: str, name: str) -> int | None:
-    con = duckdb.connect(str(db), read_only=True)
+    con = connect_build(db)
     try:
         exists = con.execute(
             "select count(*) from information_schema.tables "

@@ -8,12 +8,12 @@ What lives where (docs/privacy.md):
 * the **published warehouse** holds only the ``analyst`` schema: every mart with direct
   identifiers replaced by keyed HMAC-SHA256 pseudonyms (``<column>_hmac``) and names,
   addresses and birth dates dropped or coarsened, following each column's ``meta.pii`` tag;
-* the **HMAC key** comes from ``C360_HMAC_KEY`` or the file named by ``C360_HMAC_KEY_FILE``
-  (never committed; at least 32 characters, 10 distinct). Only ``customer360 demo`` creates
-  (once) and uses a local key file, ``.c360/hmac.key`` (gitignored). A build without a
-  key fails;
-* the **audit log** is an append-only JSONL file (``C360_AUDIT_LOG``, default
-  ``privacy_audit.jsonl`` beside the build DB): one line per CLI access to personal data.
+* the **HMAC key** and the **database key** that encrypts the build DB come from the
+  environment or key files (:mod:`customer360.keys`; only ``customer360 demo`` generates
+  local demo keys). A non-demo build without them fails;
+* the **audit log** is a hash-chained JSONL file (:mod:`customer360.audit_log`,
+  ``C360_AUDIT_LOG``, default ``privacy_audit.jsonl`` beside the build DB): one entry per
+  CLI access to personal data, verified by ``customer360 audit verify``.
 
 Erasure: :func:`erase` stores the request with HMACs of every record key and every
 identifier of the person (identifiers another customer also uses are not suppressed) in
@@ -33,9 +33,7 @@ import hmac
 import json
 import os
 import re
-import secrets
 import socket
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -46,12 +44,34 @@ from typing import Any
 
 import duckdb
 
-from customer360.settings import PROJECT_DIR, Settings
+from customer360 import audit_log, keys
+from customer360.keys import (
+    DB_KEY_ENV,
+    DB_KEY_FILE_ENV,
+    HMAC_KEY_ENV,
+    HMAC_KEY_FILE_ENV,
+    ROLE_OPERATOR,
+    ROLE_PRIVACY_OFFICER,
+    PrivacyError,
+    PrivacyKeyError,
+    ensure_key_file,
+)
+from customer360.restricted_db import connect_build
+from customer360.settings import Settings
 
-HMAC_KEY_ENV = "C360_HMAC_KEY"
-HMAC_KEY_FILE_ENV = "C360_HMAC_KEY_FILE"
+__all__ = [
+    "DB_KEY_ENV",
+    "DB_KEY_FILE_ENV",
+    "HMAC_KEY_ENV",
+    "HMAC_KEY_FILE_ENV",
+    "PrivacyError",
+    "PrivacyKeyError",
+    "ensure_key_file",
+]
+
 AUDIT_LOG_ENV = "C360_AUDIT_LOG"
-DEFAULT_KEY_FILE = PROJECT_DIR / ".c360" / "hmac.key"
+#: the previous HMAC key during ``customer360 rotate-key`` (read by the dbt plugin)
+OLD_HMAC_KEY_ENV = "C360_HMAC_KEY_OLD"
 
 PRIVACY_SCHEMA = "privacy"
 STATE_SCHEMA = "identity_state"
@@ -87,93 +107,13 @@ _CHILD_TABLES = {
 }
 
 
-class PrivacyError(RuntimeError):
-    """A clear, user-facing privacy error (unknown subject, missing build, ...)."""
-
-
-class PrivacyKeyError(PrivacyError):
-    """No HMAC key configured."""
-
-
 # ------------------------------------------------------------------ key and HMAC
 
 
-#: a key must have at least this many characters, of which at least MIN_KEY_DISTINCT_CHARS
-#: distinct (`openssl rand -hex 32` gives 64 hex characters): a short or repetitive key
-#: makes the pseudonyms guessable by trying every candidate value
-MIN_KEY_CHARS = 32
-MIN_KEY_DISTINCT_CHARS = 10
-
-
-def key_file_path() -> Path:
-    return Path(os.environ.get(HMAC_KEY_FILE_ENV) or DEFAULT_KEY_FILE)
-
-
-def check_key_strength(value: str, source: str) -> None:
-    """Refuse a key that is too short or too repetitive, naming where it came from."""
-    if len(value) < MIN_KEY_CHARS:
-        raise PrivacyKeyError(
-            f"{source} is too weak: {len(value)} characters, at least {MIN_KEY_CHARS} needed "
-            "(e.g. `openssl rand -hex 32`)"
-        )
-    if len(set(value)) < MIN_KEY_DISTINCT_CHARS:
-        raise PrivacyKeyError(
-            f"{source} is too weak: only {len(set(value))} distinct characters, at least "
-            f"{MIN_KEY_DISTINCT_CHARS} needed (e.g. `openssl rand -hex 32`)"
-        )
-
-
-def load_hmac_key() -> bytes:
-    """The HMAC key: ``$C360_HMAC_KEY``, else the key file named by ``$C360_HMAC_KEY_FILE``
-    (readable by its owner only). Both must be strong (:func:`check_key_strength`). No
-    other variable makes a key appear: only :func:`enable_demo_key`, called by
-    ``customer360 demo``, creates and points at a local demo key file."""
-    value = os.environ.get(HMAC_KEY_ENV, "").strip()
-    if value:
-        check_key_strength(value, HMAC_KEY_ENV)
-        return value.encode("utf-8")
-    named = os.environ.get(HMAC_KEY_FILE_ENV, "").strip()
-    if named:
-        path = Path(named)
-        try:
-            mode = path.stat().st_mode
-            text = path.read_text().strip()
-        except OSError as exc:
-            raise PrivacyKeyError(f"{HMAC_KEY_FILE_ENV}={named}: cannot read it ({exc})") from exc
-        if mode & 0o077:
-            raise PrivacyKeyError(
-                f"{HMAC_KEY_FILE_ENV}={named}: other users can read this key file "
-                f"(mode {oct(mode & 0o777)}); `chmod 600` it"
-            )
-        check_key_strength(text, f"the key in {named}")
-        return text.encode("utf-8")
-    raise PrivacyKeyError(
-        f"no HMAC key: set {HMAC_KEY_ENV} to a secret (e.g. `openssl rand -hex 32`, kept out "
-        f"of git) or {HMAC_KEY_FILE_ENV} to a file holding one before building; "
-        "pseudonymised analyst keys are HMAC-SHA256 with it. Only `customer360 demo` "
-        "generates a local key file."
-    )
-
-
-def ensure_key_file(path: Path) -> Path:
-    """Create a random key file (mode 0600) unless it exists; return its path."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32) + "\n")
-    return path
-
-
-def enable_demo_key() -> Path | None:
-    """For ``customer360 demo`` only: make sure the local demo key file exists and point
-    ``$C360_HMAC_KEY_FILE`` at it for this process and its dbt subprocesses. Returns the
-    key file used, or None when ``C360_HMAC_KEY`` is set."""
-    if os.environ.get(HMAC_KEY_ENV, "").strip():
-        return None
-    path = ensure_key_file(key_file_path())
-    os.environ[HMAC_KEY_FILE_ENV] = str(path)
-    return path
+def load_hmac_key(role: str = ROLE_OPERATOR) -> bytes:
+    """The HMAC key (``C360_HMAC_KEY`` / ``C360_HMAC_KEY_FILE``; demo: a local key file,
+    only through ``customer360 demo``). See :mod:`customer360.keys`."""
+    return keys.load_hmac_key(role)
 
 
 def hmac_sha256(value: str, key: bytes | None = None) -> str:
@@ -198,6 +138,18 @@ def register_hmac(con: duckdb.DuckDBPyConnection, key: bytes | None = None) -> N
     con.execute(f"set variable c360_hmac_opad = unhex('{opad}')")
 
 
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner (and ``C360_GROUP``) can read, whatever the umask."""
+    from customer360.permissions import file_mode, secure_tree
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.chmod(path, file_mode())  # an existing file keeps its old mode on O_CREAT
+    secure_tree(path)
+
+
 #: the SQL of the ``hmac_sha256`` macro on DuckDB, for Python-side queries
 def hmac_sql(expr: str) -> str:
     return (
@@ -215,6 +167,19 @@ def audit_log_path(settings: Settings, db: Path | None = None) -> Path:
     return Path(os.environ.get(AUDIT_LOG_ENV) or default)
 
 
+def build_read(settings: Settings, db: Path | None = None) -> dict[str, Any]:
+    """Which build an access read: the build DB, its modification time, the dbt
+    invocation that last wrote it (from ``target/run_results.json``)."""
+    db = db or settings.build_db
+    out: dict[str, Any] = {"db": str(db)}
+    with contextlib.suppress(OSError):
+        out["modified_at"] = datetime.fromtimestamp(db.stat().st_mtime, UTC).isoformat()
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        meta = json.loads((settings.dbt_target_path / "run_results.json").read_text())
+        out["dbt_invocation_id"] = str(meta["metadata"]["invocation_id"])
+    return out
+
+
 def audit(
     settings: Settings,
     command: str,
@@ -226,8 +191,9 @@ def audit(
     detail: str | None = None,
     db: Path | None = None,
 ) -> dict[str, Any]:
-    """Append one line to the audit log: time, command, subject (customer IDs as they are,
-    e-mails and phones as HMAC), OS user, host, pid, outcome."""
+    """Append one hash-chained entry to the audit log (:mod:`customer360.audit_log`): time,
+    command, subject (customer IDs as they are, e-mails and phones as HMAC), the build read,
+    OS user, host, pid, outcome."""
     if subject_kind in {"email", "phone"}:
         try:
             subject = "hmac:" + hmac_sha256(normalize_subject(subject_kind, subject))
@@ -239,41 +205,36 @@ def audit(
         "subject_kind": subject_kind,
         "subject": subject,
         "customer_id": customer_id,
+        "build": build_read(settings, db),
         "os_user": _os_user(),
         "host": socket.gethostname(),
         "pid": os.getpid(),
         "outcome": outcome,
         "detail": detail,
     }
-    path = audit_log_path(settings, db)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
-        os.write(fd, (json.dumps(entry, sort_keys=True) + "\n").encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    return entry
+    return audit_log.append(audit_log_path(settings, db), entry)
 
 
 def read_audit_log(settings: Settings, db: Path | None = None) -> list[dict[str, Any]]:
-    path = audit_log_path(settings, db)
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return audit_log.read(audit_log_path(settings, db))
 
 
 @contextlib.contextmanager
 def audited(
     settings: Settings, command: str, subject_kind: str, subject: str, db: Path | None = None
 ) -> Iterator[dict[str, Any]]:
-    """Log an access whether it succeeds or fails (the failure with its message)."""
+    """Log an access whether it succeeds or fails (the failure with its message). A
+    command refused for a missing key read nothing and cannot sign an entry: not logged."""
     info: dict[str, Any] = {"customer_id": None}
     try:
         yield info
+    except PrivacyKeyError:
+        raise
     except Exception as exc:
         detail = str(exc)[:500]
-        audit(settings, command, subject_kind, subject, outcome="error", detail=detail, db=db)
+        # refused for a missing key (wrapped by the command): nothing was read, no entry
+        with contextlib.suppress(PrivacyKeyError):
+            audit(settings, command, subject_kind, subject, outcome="error", detail=detail, db=db)
         raise
     audit(settings, command, subject_kind, subject, customer_id=info.get("customer_id"), db=db)
 
@@ -446,7 +407,7 @@ def subject_access(
     db = db or settings.build_db
     if not db.exists():
         raise PrivacyError(f"no build database at {db}: run `customer360 build` first")
-    con = duckdb.connect(str(db), read_only=True)
+    con = connect_build(db, role=ROLE_PRIVACY_OFFICER)
     try:
         _require_build(con, db)
         subject = find_subject(con, customer_id=customer_id, email=email, phone=phone)
@@ -541,10 +502,7 @@ def subject_access(
 def write_json(data: dict[str, Any], path: Path | None) -> str:
     text = json.dumps(data, indent=2, sort_keys=False, default=str)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(text + "\n")
+        write_private(path, text + "\n")
     return text
 
 
@@ -562,16 +520,12 @@ class ErasureResult:
 
 
 def _connect_write(db: Path, timeout: float = 120.0) -> duckdb.DuckDBPyConnection:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return duckdb.connect(str(db))
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
-                raise PrivacyError(
-                    f"cannot open {db} for writing (is a build running?): {exc}"
-                ) from exc
-            time.sleep(0.5)
+    try:
+        return connect_build(db, read_only=False, role=ROLE_PRIVACY_OFFICER, timeout=timeout)
+    except PrivacyKeyError:
+        raise
+    except PrivacyError as exc:
+        raise PrivacyError(f"cannot open {db} for writing (is a build running?): {exc}") from exc
 
 
 def ensure_privacy_state(con: duckdb.DuckDBPyConnection) -> None:
@@ -593,7 +547,7 @@ def erase(
     customer, the e-mail itself. The customer ID and its aliases are tombstoned
     (status ``erased``) in the registry, and the person's record assignments and merge
     identifier values are removed from identity_state. The next build filters them out."""
-    key = load_hmac_key()
+    key = load_hmac_key(ROLE_PRIVACY_OFFICER)
     db = db or settings.build_db
     if not db.exists():
         raise PrivacyError(f"no build database at {db}: run `customer360 build` first")
@@ -737,7 +691,7 @@ def _tombstone(
 
 
 def erasure_requests(db: Path) -> list[dict[str, Any]]:
-    con = duckdb.connect(str(db), read_only=True)
+    con = connect_build(db)
     try:
         if not _table_exists(con, PRIVACY_SCHEMA, "erasure_requests"):
             return []

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -341,28 +342,42 @@ def prepare(
     phonetic key per name comparison and ``<column>__tf`` per tf comparison. Term
     frequencies come from ``tf`` (a stored model) or, if None, from these records; the
     ones used are returned."""
-    extra = []
-    for c in spec.comparisons:
-        if c.kind == "name":
-            extra.append(f"{phonetic_sql(_q(c.column))} as {_q(c.column + '__ph')}")
-    con.execute(f"create or replace temp table {out}__src as {source_sql}")
+    # the source is read where it is (no copy of the wide records): the checks, phonetic
+    # keys and term frequencies scan it, then one statement writes ``out``
+    src = f"({source_sql})"
     dup = con.execute(
-        f"select record_id, count(*) from {out}__src group by 1 having count(*) > 1 limit 3"
+        f"select record_id, count(*) from {src} group by 1 having count(*) > 1 limit 3"
     ).fetchall()
     if dup:
         raise ValueError(f"probabilistic matching: record_id not unique, e.g. {dup}")
+    extra, joins, scratch = [], [], []
+    for c in spec.comparisons:
+        if c.kind == "name":
+            # the phonetic key of each distinct name (far fewer than records), joined back
+            t = f"{out}__ph{len(scratch)}"
+            con.execute(
+                f"create or replace temp table {t} as select value, "
+                f"{phonetic_sql('value')} as ph from (select distinct {_q(c.column)} as value "
+                f"from {src} where {_q(c.column)} is not null)"
+            )
+            scratch.append(t)
+            joins.append(f"left join {t} on {t}.value = s.{_q(c.column)}")
+            extra.append(f"{t}.ph as {_q(c.column + '__ph')}")
     tf_cols = [c.column for c in spec.comparisons if c.tf]
     used: dict[str, dict[str, float]] = {}
-    joins, sel = [], []
+    sel = []
     for i, col in enumerate(dict.fromkeys(tf_cols)):
         t = f"{out}__tf{i}"
         if tf is None or col not in tf:
             con.execute(
                 f"create or replace temp table {t} as select {_q(col)}::varchar as value, "
-                f"count(*) / sum(count(*)) over () as tf from {out}__src "
+                f"count(*) / sum(count(*)) over () as tf from {src} "
                 f"where {_q(col)} is not null group by 1"
             )
-            used[col] = dict(con.execute(f"select value, tf from {t}").fetchall())
+            values = con.sql(f"select value, tf from {t}").to_arrow_table()
+            used[col] = dict(
+                zip(values.column(0).to_pylist(), values.column(1).to_pylist(), strict=True)
+            )
         else:
             used[col] = tf[col]
             table = pa.table(
@@ -375,9 +390,10 @@ def prepare(
         joins.append(f"left join {t} on {t}.value = s.{_q(col)}::varchar")
         sel.append(f"{t}.tf as {_q(col + '__tf')}")
     cols = ", ".join(["s.*", *extra, *sel])
-    con.execute(f"create or replace temp table {out} as select {cols} from {out}__src s "
+    con.execute(f"create or replace temp table {out} as select {cols} from {src} s "
                 + " ".join(joins))  # fmt: skip
-    con.execute(f"drop table {out}__src")
+    for t in scratch:
+        con.execute(f"drop table {t}")
     return used
 
 
@@ -398,8 +414,12 @@ def candidate_pairs(
             keyed = " and ".join(f"k.{_q(c)} = b.{_q(c)}" for c in rule.columns)
             notnull = " and ".join(f"{_q(c)} is not null" for c in rule.columns)
             side = f"{records}__block{i}"
+            # only what the self-join reads (not the wide records)
+            different = [spec.different] if spec.different else []
+            keep = dict.fromkeys(["record_id", *rule.columns, *different])
+            kept = ", ".join(f"b.{_q(c)}" for c in keep)
             con.execute(
-                f"create or replace temp table {side} as select b.* from {records} b "
+                f"create or replace temp table {side} as select {kept} from {records} b "
                 f"semi join (select {cols} from {records} where {notnull} group by all "
                 f"having count(*) <= {int(spec.max_block_size)}) k on {keyed}"
             )
@@ -444,7 +464,8 @@ def estimate_u(
 ) -> tuple[list[np.ndarray], int]:
     """u per comparison level from random record pairs: records in a seeded random order,
     record i paired with records i+1 .. i+k (distinct pairs, no self pairs) for about
-    ``u_max_pairs`` pairs. Returns (u arrays indexed by level, pairs used)."""
+    ``u_max_pairs`` pairs, but at least one per record (k >= 1). Returns (u arrays indexed
+    by level, pairs used)."""
     n = con.execute(f"select count(*) from {records}").fetchone()[0]
     k = max(1, min(n - 1, math.ceil(spec.u_max_pairs / max(n, 1))))
     levels = ", ".join(f"{c.level_sql()} as g{i}" for i, c in enumerate(spec.comparisons))
@@ -452,11 +473,11 @@ def estimate_u(
     con.execute(
         f"""
         create or replace temp table {records}__ordered as
-        select *, row_number() over (order by hash(record_id::varchar || '{spec.seed}'),
-                                     record_id) - 1 as pos
+        select record_id, row_number() over (order by hash(record_id::varchar || '{spec.seed}'),
+                                             record_id) - 1 as pos
         from {records}
         """
-    )
+    )  # only the positions are sorted; the ~u_max_pairs pairs fetch their records below
     con.execute(
         f"""
         create or replace temp table {records}__random as
@@ -468,8 +489,10 @@ def estimate_u(
         f"""
         select {levels}
         from {records}__random p
-        join {records}__ordered l on l.pos = p.pos_l
-        join {records}__ordered r on r.pos = p.pos_r
+        join {records}__ordered ol on ol.pos = p.pos_l
+        join {records}__ordered o_r on o_r.pos = p.pos_r
+        join {records} l on l.record_id = ol.record_id
+        join {records} r on r.record_id = o_r.record_id
         where l.record_id <> r.record_id{diff}
         """
     ).fetchnumpy()
@@ -926,11 +949,18 @@ def _max_weight_change(a: Model, b: Model) -> float:
     return max(diffs)
 
 
-def retrain(db: str, tolerance: float = 1e-9) -> RetrainResult:
+def _connect_build(db: str | Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """The build DB through the seam that decrypts it (customer360.restricted_db)."""
+    from customer360.restricted_db import connect_build
+
+    return connect_build(Path(db), read_only=read_only)
+
+
+def retrain(db: str | Path, tolerance: float = 1e-9) -> RetrainResult:
     """Fit the model again on the last build's records (the explicit `retrain-matcher`)
     and store it as a new version, unless it equals the current one (then nothing is
     stored and the next build scores exactly as before). The next build scores with it."""
-    con = duckdb.connect(db)
+    con = _connect_build(db, read_only=False)
     try:
         spec = built_spec(con)
         model = fit(con, f"select * from {BUILT_RECORDS}", spec)
@@ -961,7 +991,7 @@ class ThresholdPreview:
     split_examples: list[str]  # customers that would split
 
 
-def preview_threshold(db: str, new_threshold: float) -> ThresholdPreview:
+def preview_threshold(db: str | Path, new_threshold: float) -> ThresholdPreview:
     """How many customers a new match-probability threshold would merge or split, from the
     last build (pairs scored >= 0.5, customer_source_map), before it is applied. Merges:
     new links (not links today: a link today that joins two customers was cut by the
@@ -971,7 +1001,7 @@ def preview_threshold(db: str, new_threshold: float) -> ThresholdPreview:
     identifiers and remaining probabilistic links recomputed)."""
     if not 0.5 <= new_threshold < 1:
         raise ValueError("the threshold must be in [0.5, 1): pairs below 0.5 are not kept")
-    con = duckdb.connect(db, read_only=True)
+    con = _connect_build(db, read_only=True)
     try:
         spec = built_spec(con)
         pairs = con.execute(

@@ -45,6 +45,8 @@ from rich.console import Console
 from rich.table import Table
 
 from customer360.console import cell, literal
+from customer360.keys import PrivacyError
+from customer360.restricted_db import connect_build
 from customer360.settings import Settings
 
 #: Schemas published by default (missing ones are skipped): the pseudonymised analyst
@@ -390,21 +392,15 @@ def _dbt_invocation_id(settings: Settings) -> str | None:
 
 
 def connect_read_only(path: Path, timeout: float = 60.0) -> duckdb.DuckDBPyConnection:
-    """Open a DuckDB file read-only, waiting up to ``timeout`` s for a writer's lock."""
+    """Open a DuckDB file read-only (attached as ``build``, the catalog its views name),
+    waiting up to ``timeout`` s for a writer's lock; an encrypted build DB needs the
+    database key (docs/privacy.md)."""
     if not path.exists():
         raise PublishError(f"DuckDB file {path} does not exist")
-    deadline = time.monotonic() + timeout
-    delay = 0.05
-    while True:
-        try:
-            return duckdb.connect(str(path), read_only=True)
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
-                raise PublishError(
-                    f"cannot open {path} read-only (is a build writing it?): {exc}"
-                ) from exc
-            time.sleep(delay)
-            delay = min(delay * 2, 1.0)
+    try:
+        return connect_build(path, timeout=timeout, what="the DuckDB file (is a build writing it?)")
+    except PrivacyError as exc:
+        raise PublishError(str(exc)) from exc
 
 
 def read_publish_info(path: Path) -> dict[str, object]:

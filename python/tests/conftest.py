@@ -27,6 +27,9 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 # the analyst layer pseudonymises with a keyed HMAC (docs/privacy.md); tests use a fixed,
 # non-secret key so that a build without one is a deliberate test, not an accident
 os.environ.setdefault("C360_HMAC_KEY", "customer360-test-key-not-a-secret")
+# the suite's many throwaway builds are plaintext so that tests can open them directly;
+# test_privacy_restricted.py builds with encryption on (the default) and proves it
+os.environ.setdefault("C360_DB_ENCRYPTION", "off")
 
 DEMO_PEOPLE = int(os.environ.get("C360_TEST_PEOPLE", "2000"))
 DEMO_SEED = 7

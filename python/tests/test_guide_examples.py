@@ -20,6 +20,7 @@ import importlib.util
 import itertools
 import os
 import re
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +29,8 @@ import duckdb
 import pandas as pd
 import pytest
 
+#: the guide's step 0 exports both keys: the build DB of these examples is encrypted
+GUIDE_KEYS = {"C360_HMAC_KEY": secrets.token_hex(32), "C360_DB_KEY": secrets.token_hex(32)}
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "bring-your-own-data.md"
 
 
@@ -70,8 +73,9 @@ def _run_guide(root: Path, section: str) -> tuple[Path, str]:
         "DBT_TARGET_PATH": str(root / "target"),
         "DBT_LOG_PATH": str(root / "logs"),
         "COLUMNS": "200",
+        **GUIDE_KEYS,
     }
-    for name in ("C360_RAW_PATH", "C360_RAW_FORMAT"):
+    for name in ("C360_RAW_PATH", "C360_RAW_FORMAT", "C360_DB_ENCRYPTION", "C360_DB_KEY_FILE"):
         env.pop(name, None)
     cli = str(Path(sys.executable).with_name("customer360"))
     config = str(root / "my" / "customer360.yml")
@@ -81,6 +85,24 @@ def _run_guide(root: Path, section: str) -> tuple[Path, str]:
         )
         assert proc.returncode == 0, (command, (proc.stdout + proc.stderr)[-6000:])
     return root / "warehouse" / "customer360.duckdb", proc.stdout + proc.stderr
+
+
+def _open_build(path: Path) -> duckdb.DuckDBPyConnection:
+    """The guide's encrypted build DB, opened with its key."""
+    from customer360.restricted_db import connect_build, is_encrypted
+
+    assert is_encrypted(path)
+    old = {k: os.environ.get(k) for k in (*GUIDE_KEYS, "C360_DB_ENCRYPTION")}
+    os.environ.pop("C360_DB_ENCRYPTION", None)
+    os.environ.update(GUIDE_KEYS)
+    try:
+        return connect_build(path)
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _pairs(groups: dict[str, list[str]]) -> set[tuple[str, str]]:
@@ -103,7 +125,7 @@ def test_person_register_febrl1(tmp_path: Path) -> None:
     published, output = _run_guide(tmp_path, "Worked example: a person register")
     assert "crm" in output
 
-    build = duckdb.connect(str(tmp_path / "warehouse" / "build.duckdb"), read_only=True)
+    build = _open_build(tmp_path / "warehouse" / "build.duckdb")
     try:
         linked = build.execute(
             "select customer_id, record_key from marts.customer_source_map "

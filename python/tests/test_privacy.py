@@ -24,7 +24,7 @@ import pytest
 from conftest import BuiltWarehouse
 from typer.testing import CliRunner
 
-from customer360 import privacy
+from customer360 import keys, privacy
 from customer360.cli import app
 from customer360.dbt import run_dbt
 from customer360.publish import publish
@@ -141,7 +141,9 @@ def test_missing_key_is_a_clear_error_and_demo_makes_a_private_key_file(
     with pytest.raises(privacy.PrivacyKeyError, match="cannot read"):
         privacy.load_hmac_key()  # a named key file that does not exist is not created
     assert not (tmp_path / "k" / "hmac.key").exists()
-    path = privacy.enable_demo_key()  # what `customer360 demo` calls
+    monkeypatch.delenv(privacy.HMAC_KEY_FILE_ENV)
+    used = keys.enable_demo_keys(tmp_path / "k")  # what `customer360 demo` calls
+    path = used[privacy.HMAC_KEY_FILE_ENV]
     assert path == tmp_path / "k" / "hmac.key"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     key = privacy.load_hmac_key()
@@ -169,7 +171,7 @@ def test_a_key_file_others_can_read_is_refused(
     path.write_text("0123456789abcdef" * 4 + "\n")
     path.chmod(0o644)
     monkeypatch.setenv(privacy.HMAC_KEY_FILE_ENV, str(path))
-    with pytest.raises(privacy.PrivacyKeyError, match="other users can read"):
+    with pytest.raises(privacy.PrivacyKeyError, match="accessible to other users"):
         privacy.load_hmac_key()
     path.chmod(0o600)
     assert privacy.load_hmac_key() == b"0123456789abcdef" * 4

@@ -18,6 +18,8 @@ links as (
     select
         record_id_l,
         record_id_r,
+        node_sig_l,
+        node_sig_r,
         identifier_sig,
         identifier_value
     from {{ ref('int_identity__probabilistic_links') }}
@@ -35,12 +37,46 @@ cut_links as (
 
 ),
 
-source_map as (
+node_clusters as (
 
     select
-        record_id,
+        node_sig,
+        cluster_num
+    from {{ ref('int_identity__node_clusters') }}
+    where is_known
+
+),
+
+assignment as (
+
+    select
+        cluster_num,
         customer_id
-    from {{ ref('customer_source_map') }}
+    from {{ ref('int_identity__id_assignment') }}
+
+),
+
+-- the graph nodes of the linked records (a person record is a node of its own)
+link_nodes as (
+
+    select node_sig_l as node_sig from links
+    union
+    select node_sig_r as node_sig from links
+
+),
+
+-- each linked node's current customer, by the same joins as customer_source_map (record
+-- -> node -> known cluster -> ID), over the linked nodes only, not the whole source map (20M rows at 2M people)
+node_customers as (
+
+    select
+        node_clusters.node_sig,
+        assignment.customer_id
+    from node_clusters
+    inner join link_nodes
+        on node_clusters.node_sig = link_nodes.node_sig
+    inner join assignment
+        on node_clusters.cluster_num = assignment.cluster_num
 
 ),
 
@@ -51,18 +87,18 @@ final as (
         pairs.*,
         cut_links.identifier_sig is not null as is_cut,
         cut_links.cut_reason,
-        left_map.customer_id as customer_id_l,
-        right_map.customer_id as customer_id_r
+        left_customers.customer_id as customer_id_l,
+        right_customers.customer_id as customer_id_r
     from pairs
     inner join links
         on pairs.record_id_l = links.record_id_l
         and pairs.record_id_r = links.record_id_r
     left join cut_links
         on links.identifier_sig = cut_links.identifier_sig
-    left join source_map as left_map
-        on pairs.record_id_l = left_map.record_id
-    left join source_map as right_map
-        on pairs.record_id_r = right_map.record_id
+    left join node_customers as left_customers
+        on links.node_sig_l = left_customers.node_sig
+    left join node_customers as right_customers
+        on links.node_sig_r = right_customers.node_sig
 
 )
 
