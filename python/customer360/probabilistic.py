@@ -464,20 +464,28 @@ def estimate_u(
 ) -> tuple[list[np.ndarray], int]:
     """u per comparison level from random record pairs: records in a seeded random order,
     record i paired with records i+1 .. i+k (distinct pairs, no self pairs) for about
-    ``u_max_pairs`` pairs, but at least one per record (k >= 1). Returns (u arrays indexed
-    by level, pairs used)."""
-    n = con.execute(f"select count(*) from {records}").fetchone()[0]
+    ``u_max_pairs`` pairs. With more than ``u_max_pairs`` records only the first
+    ``u_max_pairs + 1`` of that order take part (k = 1), so the pairs, and the time, stay
+    at ``u_max_pairs`` however large the data. Returns (u arrays indexed by level, pairs
+    used)."""
+    total = con.execute(f"select count(*) from {records}").fetchone()[0]
+    n = min(total, spec.u_max_pairs + 1)  # records sampled: a top-n, not a sort of all
     k = max(1, min(n - 1, math.ceil(spec.u_max_pairs / max(n, 1))))
     levels = ", ".join(f"{c.level_sql()} as g{i}" for i, c in enumerate(spec.comparisons))
     diff = f" and l.{_q(spec.different)} <> r.{_q(spec.different)}" if spec.different else ""
     con.execute(
         f"""
         create or replace temp table {records}__ordered as
-        select record_id, row_number() over (order by hash(record_id::varchar || '{spec.seed}'),
-                                             record_id) - 1 as pos
-        from {records}
+        with sampled as (
+            select record_id, hash(record_id::varchar || '{spec.seed}') as h
+            from {records}
+            order by h, record_id
+            limit {n}
+        )
+        select record_id, row_number() over (order by h, record_id) - 1 as pos
+        from sampled
         """
-    )  # only the positions are sorted; the ~u_max_pairs pairs fetch their records below
+    )  # only ids and positions are ordered; the ~u_max_pairs pairs fetch their records below
     con.execute(
         f"""
         create or replace temp table {records}__random as

@@ -130,6 +130,41 @@ def test_em_separates_duplicates_without_labels_and_the_model_round_trips() -> N
     assert math.isclose(loaded.prior_weight, model.prior_weight)
 
 
+def test_u_uses_at_most_u_max_pairs_random_pairs_and_stays_close() -> None:
+    """Above ``u_max_pairs`` records u comes from exactly ``u_max_pairs + 1`` seeded random
+    pairs (not one per record); below it every record takes part as before. The sampled u
+    stays near the u of many more pairs, and the sample is the same on every run."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    n = 30_000
+    con = duckdb.connect()
+    con.execute("create table src (record_id varchar, first_name varchar, city varchar)")
+    cities = ["berlin", "hamburg", "koeln", "dresden", "leipzig", "bonn", "kiel"]
+    con.executemany(
+        "insert into src values (?, ?, ?)",
+        [(f"r{i}", f"n{rng.integers(0, 40):02d}", cities[rng.integers(0, 7)]) for i in range(n)],
+    )
+
+    def u_of(max_pairs: int) -> tuple[list[np.ndarray], int]:
+        spec = pm.MatchSpec.from_dict(
+            {"comparisons": [{"name": "first_name", "kind": "name", "column": "first_name"},
+                             {"name": "city", "kind": "string", "column": "city"}],
+             "blocking": [["city"]], "u_max_pairs": max_pairs}
+        )  # fmt: skip
+        pm.prepare(con, "select * from src", spec, "recs")
+        return pm.estimate_u(con, "recs", spec)
+
+    small_u, small_pairs = u_of(2_000)
+    assert small_pairs == 2_001  # 2,001 sampled records, each paired with the next
+    assert u_of(2_000)[0][1].tolist() == small_u[1].tolist()  # seeded: the same sample
+    big_u, big_pairs = u_of(120_000)
+    assert big_pairs == 4 * n  # fewer records than pairs: every record, k = 4
+    # city "different" (7 equally likely values: 6/7 of random pairs) from both samples
+    assert abs(small_u[1][0] - big_u[1][0]) < 0.03, (small_u[1], big_u[1])
+    assert abs(big_u[1][0] - 6 / 7) < 0.01, big_u[1]
+
+
 def test_a_changed_declaration_needs_a_retrain() -> None:
     con = duckdb.connect()
     con.execute("create table src as select 'r' || range::varchar as record_id, "
