@@ -32,7 +32,13 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 
 from customer360.build_state import lock_for_dbt
 from customer360.identifiers import register as register_identifier_check
-from customer360.keys import PrivacyKeyError, load_db_key, load_hmac_key
+from customer360.keys import (
+    HMAC_KEY_ENV,
+    HMAC_KEY_FILE_ENV,
+    PrivacyKeyError,
+    load_db_key,
+    load_hmac_key,
+)
 from customer360.privacy import OLD_HMAC_KEY_ENV, hmac_pads
 from customer360.restricted_db import BUILD_ALIAS, attach_sql, is_encrypted, load_crypto
 
@@ -45,7 +51,9 @@ class Plugin(BasePlugin):
         try:
             self._pads: tuple[str, str] | None = hmac_pads(load_hmac_key())
         except PrivacyKeyError:
-            self._pads = None  # models that need the key fail with the macro's message
+            if any(os.environ.get(v, "").strip() for v in (HMAC_KEY_ENV, HMAC_KEY_FILE_ENV)):
+                raise  # a key is set but unusable (too weak, unreadable file): say so now
+            self._pads = None  # no key: models that need one fail with the macro's message
         old = os.environ.get(OLD_HMAC_KEY_ENV, "").strip()
         self._old_pads = hmac_pads(old.encode()) if old else None
         self._db_key = load_db_key() if self._build_path is not None else None

@@ -547,3 +547,19 @@ def test_spill_files_are_encrypted_exactly_when_the_build_db_is(
     )  # fmt: skip
     assert json.loads(proc.stdout[proc.stdout.index("{") :])["show"] == [{"enc": encrypted}]
     assert is_encrypted(settings.build_db) == encrypted
+
+
+def test_plain_dbt_with_a_weak_hmac_key_fails_at_connect_saying_so(tmp_path: Path) -> None:
+    """A set but weak key is refused where dbt connects, with the strength message - not
+    taken for "no key", which let the build run for minutes and then fail in every
+    pseudonymised model with "no HMAC key" (found by a benchmark run with a 4-letter
+    repeated key)."""
+    from customer360.dbt import run_dbt
+
+    settings = Settings.for_directory(tmp_path)
+    proc = run_dbt(
+        ["show", "--inline", "select 1 as one"], settings, check=False,
+        extra_env={"C360_DB_ENCRYPTION": "off", "C360_HMAC_KEY": "k3y-" * 10},
+    )  # fmt: skip
+    out = " ".join(proc.stdout.split())
+    assert proc.returncode != 0 and "too weak" in out and "4 distinct characters" in out, out
