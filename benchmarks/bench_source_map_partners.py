@@ -1,0 +1,70 @@
+"""What does listing probabilistic partners cost ``customer_source_map`` (issue 15)?
+
+On a finished build with the tier on (the DB of ``bench_identity.py --root R``), times the
+part of ``customer_source_map`` the tier adds, alone and read-only: the partner list of
+every linked record (kept links, both ends, ``string_agg``) and its left join to every
+identity record by ``record_id``, beside a plain scan of the records.
+
+    python benchmarks/bench_source_map_partners.py --root /tmp/c360-bench-identity
+
+Figures: docs/benchmarks.md (the probabilistic tier at 2,000,000 people).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from customer360.restricted_db import connect_build
+from customer360.settings import Settings
+
+PARTNERS = """
+with cut_identifiers as (
+    select identifier_sig from intermediate.int_identity__components
+    where is_cut_link group by identifier_sig
+),
+kept as (
+    select links.* from intermediate.int_identity__probabilistic_links as links
+    left join cut_identifiers on links.identifier_sig = cut_identifiers.identifier_sig
+    where cut_identifiers.identifier_sig is null
+),
+ends as (
+    select record_id_l as record_id, identifier_value as partner from kept
+    union all
+    select record_id_r, identifier_value from kept
+),
+partners as (
+    select record_id, string_agg(partner, ' | ' order by partner) as probabilistic_links
+    from ends group by record_id
+)
+"""
+
+QUERIES = {
+    "scan of the identity records": (
+        "select count(*), sum(length(record_id)) from intermediate.int_identity__records"
+    ),
+    "partner lists alone": PARTNERS
+    + "select count(*), sum(length(probabilistic_links)) from partners",
+    "records left join partner lists": PARTNERS
+    + "select count(*), count(partners.record_id), sum(length(partners.probabilistic_links))"
+    " from intermediate.int_identity__records as records"
+    " left join partners on records.record_id = partners.record_id",
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, required=True)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    con = connect_build(Settings.for_directory(args.root).build_db, read_only=True)
+    con.execute(f"set threads = {int(args.threads)}")
+    for name, sql in QUERIES.items():
+        started = time.perf_counter()
+        result = con.sql(sql).fetchall()[0]
+        print(f"{name}: {time.perf_counter() - started:.1f} s {result}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
