@@ -3,6 +3,7 @@ through simulated data with known parameters, and the predictive formulas."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 from pathlib import Path
 
@@ -548,5 +549,64 @@ def test_a_degenerate_fit_is_refused_not_scored() -> None:
         clv.predictive_summary(
             degenerate, 10.0, *(history[c] for c in ("frequency", "recency", "T"))
         )
-    assert not clv._predicts_finitely(degenerate, history)
-    assert clv._predicts_finitely(clv.BetaGeoParams(r=0.24, alpha=4.4, a=0.79, b=2.4), history)
+    settings = {"level": 0.8, "horizon_months": 12, "annual_discount_rate": 0.1}
+    assert "non-finite" in clv._unusable(degenerate, None, history, settings)
+    sane = clv.BetaGeoParams(r=0.24, alpha=4.4, a=0.79, b=2.4)
+    assert clv._unusable(sane, None, history, settings) == ""
+
+
+# the Pareto/NBD fit of an independent export (tests/fixtures/own_exports.py, shop +
+# newsletter + web, 50 buyers): a degenerate corner, r ~ 170, s ~ 1e-5, where scipy's
+# hyp2f1 returns nan for most histories once a digit of the fit moves (it did on another
+# CPU, and the build failed)
+_CORNER = clv.ParetoNBDParams(
+    r=172.38237756100986, alpha=5215.420299493967, s=7.953877328021182e-06, beta=43.211086359009
+)
+
+
+def test_log_hyp2f1_is_finite_and_right_where_scipy_is_not() -> None:
+    """log 2F1(a, b; a+1; z) against values of mpmath (50 digits, computed once and
+    written here): at the corner, where scipy gives nan, and at ordinary points."""
+    from scipy import special
+
+    r, alpha, s, beta = _CORNER.r, _CORNER.alpha, _CORNER.s, _CORNER.beta
+    cases = [  # (x, t, log 2F1 by mpmath)
+        (3.0, 78.28571429, 3.587648096037969),
+        (1.0, 5.57142857, 4.299859453996186),
+        (0.0, 1.0, 4.369834899959903),
+        (30.0, 50.0, 3.8281351730491107),
+    ]
+    a = np.array([r + s + x for x, _, _ in cases])
+    z = np.array([(alpha - beta) / (alpha + t) for _, t, _ in cases])
+    b = np.full_like(a, s + 1.0)
+    pfaff = special.hyp2f1(1.0, b, a + 1.0, z / (z - 1.0))
+    assert np.isnan(pfaff).all()  # the failure this guards against
+    got = clv._log_hyp2f1_c_is_a_plus_1(a, b, z)
+    want = np.array([v for _, _, v in cases])
+    np.testing.assert_allclose(got, want, rtol=1e-10)
+    # the quadrature alone agrees with scipy where scipy is right
+    a2, b2, z2 = np.array([2.5, 40.0, 0.3]), np.array([1.2, 3.0, 80.0]), np.array([0.4, 0.9, 0.5])
+    np.testing.assert_allclose(
+        clv._log_hyp2f1_c_is_a_plus_1_quad(a2, b2, z2),
+        np.log(special.hyp2f1(a2, b2, a2 + 1.0, z2)),
+        rtol=1e-11,
+    )
+
+
+def test_pareto_nbd_scores_finitely_around_a_degenerate_corner() -> None:
+    """Every score of the corner fit and of fits a few digits away is finite and in range
+    (before the fix: nan for 7 of 50 histories with one parameter moved in the 6th digit)."""
+    rng = np.random.default_rng(3)
+    history = pd.DataFrame(
+        {
+            "frequency": rng.integers(0, 6, 60).astype(float),
+            "T": rng.uniform(40.0, 90.0, 60),
+        }
+    )
+    history["recency"] = history["T"] * rng.uniform(0.05, 1.0, 60) * (history["frequency"] > 0)
+    settings = {"level": 0.8, "horizon_months": 12, "annual_discount_rate": 0.1}
+    for _ in range(25):
+        moved = clv.ParetoNBDParams(
+            *(v * np.exp(rng.normal(0.0, 1e-3)) for v in dataclasses.astuple(_CORNER))
+        )
+        assert clv._unusable(moved, None, history, settings) == ""

@@ -88,6 +88,8 @@ def model(dbt, session):
         min_repeat_customers=min_repeat,
         max_customers=max_customers,
         level=level,
+        horizon_months=horizon_months,
+        annual_discount_rate=discount_rate,
     )
 
     rows: list[dict] = []
