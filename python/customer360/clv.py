@@ -806,6 +806,9 @@ class ModifiedBetaGeoParams:
 
 PurchaseParams = BetaGeoParams | ParetoNBDParams | ModifiedBetaGeoParams
 
+#: the prediction windows (days) customer_clv publishes: expected_purchases_<n>d etc.
+MART_HORIZONS_DAYS: tuple[int, ...] = (90, 365)
+
 #: the purchase models this module fits, by name (the ``model`` column of clv_model_fit)
 PURCHASE_MODELS: tuple[str, ...] = ("bgnbd", "pnbd", "mbgnbd")
 
@@ -1133,9 +1136,34 @@ def sample_summary(summary: pd.DataFrame, max_customers: int | None) -> pd.DataF
 _QUADRATURE_NODES = 16
 
 
-def _count_sf(k: np.ndarray, shape: np.ndarray, log_q: np.ndarray) -> np.ndarray:
-    """P(NB count >= k) for k >= 1; log_q = log((alpha+T)/(alpha+T+u))."""
-    return special.betainc(k, shape, -np.expm1(log_q))
+def _log_nb_coefficients(shape: np.ndarray, k_max: int) -> np.ndarray:
+    """log C(shape+j-1, j) = log Γ(shape+j) - log Γ(shape) - log j! for j = 1..k_max-1, as
+    a cumulative sum of log((shape+i-1)/i): (customers, k_max-1)."""
+    i = np.arange(1, k_max, dtype=float)[None, :]
+    return np.cumsum(np.log(shape + i - 1.0) - np.log(i), axis=1)
+
+
+def _count_sf(k_max: int, shape: np.ndarray, log_q: np.ndarray, log_coef: np.ndarray) -> np.ndarray:
+    """P(NB count >= k) for k = 1..k_max, (customers, k_max); log_q = log((alpha+T) /
+    (alpha+T+u)), shape = r+x, log_coef from `_log_nb_coefficients`.
+
+    P(count >= k) = I_{1-q}(k, shape), the regularised incomplete beta. Only the last
+    column is one `betainc`; the others add the negative binomial probabilities
+    P(count = j) = C(shape+j-1, j) q^shape (1-q)^j, j = k..k_max-1, to it (a reverse
+    cumulative sum of positive terms, so the tail keeps its relative precision). One
+    `betainc` per column, as before, was most of the CLV models' time: a continued
+    fraction per customer, count and quadrature node."""
+    tail = special.betainc(float(k_max), shape, -np.expm1(log_q))
+    if k_max == 1:
+        return tail
+    j = np.arange(1, k_max, dtype=float)[None, :]
+    with np.errstate(divide="ignore"):  # q = 1 (an empty window): log(1-q) = -inf, pmf 0
+        log_one_minus_q = np.log(-np.expm1(log_q))
+    pmf = np.exp(log_coef + shape * log_q + j * log_one_minus_q)
+    sf = np.empty((shape.shape[0], k_max))
+    sf[:, :-1] = tail + np.cumsum(pmf[:, ::-1], axis=1)[:, ::-1]
+    sf[:, -1:] = tail
+    return sf
 
 
 def purchase_count_sf(
@@ -1152,6 +1180,7 @@ def purchase_count_sf(
     n = x.size
     k = np.arange(1, k_max + 1, dtype=float)[None, :]
     shape = (params.r + x)[:, None]
+    log_coef = _log_nb_coefficients(shape, k_max)
     p_alive = probability_alive(params, x, t_x, t_cal)[:, None]
     log_q_t = (np.log(params.alpha + t_cal) - np.log(params.alpha + t_cal + t))[:, None]
     if isinstance(params, ParetoNBDParams):
@@ -1159,21 +1188,21 @@ def purchase_count_sf(
         survive_t = np.exp(s * (np.log(beta + t_cal) - np.log(beta + t_cal + t)))[:, None]
         nodes, weights = np.polynomial.legendre.leggauss(_QUADRATURE_NODES)
         span = 1.0 - survive_t  # v in [0, F(t)]
-        sf = survive_t * _count_sf(k, shape, log_q_t)
+        sf = survive_t * _count_sf(k_max, shape, log_q_t, log_coef)
         for node, weight in zip(nodes, weights, strict=True):
             v = span * (node + 1.0) / 2.0
             u = (beta + t_cal)[:, None] * (np.power(1.0 - v, -1.0 / s) - 1.0)
             log_q_u = np.log(params.alpha + t_cal)[:, None] - np.log(
                 params.alpha + t_cal[:, None] + u
             )
-            sf = sf + weight * span / 2.0 * _count_sf(k, shape, log_q_u)
+            sf = sf + weight * span / 2.0 * _count_sf(k_max, shape, log_q_u, log_coef)
     else:
         extra = 1.0 if isinstance(params, ModifiedBetaGeoParams) else 0.0
         b_post = (params.b + x + extra)[:, None]
         survive = np.exp(
             special.betaln(params.a, b_post + k - 1) - special.betaln(params.a, b_post)
         )
-        sf = survive * _count_sf(k, shape, log_q_t)
+        sf = survive * _count_sf(k_max, shape, log_q_t, log_coef)
     out = np.ones((n, k_max + 1))
     out[:, 1:] = np.clip(p_alive * sf, 0.0, 1.0)
     return out
@@ -1484,9 +1513,18 @@ def _unusable(
     r/alpha running off to infinity), whose scores may be nan or out of range. The check
     runs the same `score_customers` the mart runs on the same histories, so a fit that
     passes here cannot fail the mart's own check (customer_clv) on this build."""
+    # the purchase model alone over the mart's horizons; with a spend model only what the
+    # spend adds (value and its interval over the CLV horizon), not the horizons again
+    horizons = MART_HORIZONS_DAYS if spend is None else ()
     try:
         with np.errstate(all="ignore"):
-            scored = score_customers(summary, purchase, spend, **settings)  # type: ignore[arg-type]
+            scored = score_customers(
+                summary,
+                purchase,
+                spend,
+                horizons_days=horizons,
+                **settings,  # type: ignore[arg-type]
+            )
     except (ValueError, FloatingPointError, OverflowError) as exc:
         return str(exc)
     return "; ".join(score_problems(scored, predicted=True))

@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from customer360 import clv
 
@@ -67,7 +69,9 @@ def buyer_engagement(touchpoints: Any, as_of: pd.Timestamp, buyers: pd.Series) -
         .project("customer_id, occurred_at, channel")
         .df()
     )
-    return events[events["customer_id"].isin(buyers)]
+    # pyarrow's is_in: pandas' isin on Arrow strings builds a Python list of the values
+    buyer = pc.is_in(pa.array(events["customer_id"]), value_set=pa.array(pd.unique(buyers)))
+    return events[buyer.to_numpy(zero_copy_only=False)]
 
 
 def fit_clv_models(tx: pd.DataFrame, as_of: pd.Timestamp, **kwargs: Any) -> clv.ClvFits:

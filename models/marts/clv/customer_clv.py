@@ -130,7 +130,7 @@ def model(dbt, session):
         summary,
         purchase_params,
         spend_params,
-        horizons_days=(90, 365),
+        horizons_days=clv.MART_HORIZONS_DAYS,
         horizon_months=horizon_months,
         annual_discount_rate=discount_rate,
         level=float(settings["clv_interval_level"]),
