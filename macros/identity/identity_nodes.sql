@@ -39,8 +39,10 @@
 
 {#- One row per record of source `s` (position `index` in var identity_source_models):
     source_index, record_key, observed_at and the signature columns. Identifier values
-    are trimmed staged values; blanks count as absent (as in int_identity__identifiers). -#}
-{% macro identity_source_records(s, index) -%}
+    are trimmed staged values; blanks count as absent (as in int_identity__identifiers).
+    `extra` ({alias: expression over the staging model's columns}) adds columns in the
+    same scan (the probabilistic tier's attributes: one pass over the staging view). -#}
+{% macro identity_source_records(s, index, extra={}) -%}
     {%- set types = identity_type_names() -%}
     {%- set kinds = identity_people_kinds() -%}
     select
@@ -56,10 +58,16 @@
         id_{{ t }},
         {%- endfor %}
         {%- for k in kinds %}
-        pk_{{ k }}{% if not loop.last %},{% endif %}
+        pk_{{ k }}{% if not loop.last or extra %},{% endif %}
+        {%- endfor %}
+        {%- for alias in extra %}
+        {{ alias }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from (
         select
+            {%- for alias, expression in extra.items() %}
+            {{ expression }} as {{ alias }},
+            {%- endfor %}
             cast({{ s.key }} as {{ dbt.type_string() }}) as record_key,
             cast({{ s.observed_at }} as timestamp) as observed_at,
             {%- for t in types %}

@@ -50,28 +50,30 @@ kept_probabilistic as (
 
 ),
 
+-- keyed by the linked records' nodes: a person record is a node of its own (its node_sig
+-- is no other record's), and the join below then probes 64-bit keys, not record-id strings
 probabilistic_ends as (
 
     select
-        record_id_l as record_id,
+        node_sig_l as node_sig,
         identifier_value as partner
     from kept_probabilistic
     union all
     select
-        record_id_r as record_id,
+        node_sig_r as node_sig,
         identifier_value as partner
     from kept_probabilistic
 
 ),
 
--- per record: its kept probabilistic links
+-- per record (node): its kept probabilistic links
 probabilistic_partners as (
 
     select
-        record_id,
+        node_sig,
         string_agg(partner, ' | ' order by partner) as probabilistic_links
     from probabilistic_ends
-    group by record_id
+    group by node_sig
 
 ),
 
@@ -92,7 +94,7 @@ final as (
             case when node_links.links_{{ t }} then {{ dbt.concat(["'" ~ t ~ ":'", 'records.id_' ~ t]) }} end
             {%- endfor %}
         ), '') as linked_by_identifiers,
-        probabilistic_partners.record_id is not null as is_linked_probabilistically,
+        probabilistic_partners.node_sig is not null as is_linked_probabilistically,
         probabilistic_partners.probabilistic_links
     from records
     inner join node_clusters
@@ -102,7 +104,7 @@ final as (
     left join node_links
         on records.node_sig = node_links.node_sig
     left join probabilistic_partners
-        on records.record_id = probabilistic_partners.record_id
+        on records.node_sig = probabilistic_partners.node_sig
 
 )
 

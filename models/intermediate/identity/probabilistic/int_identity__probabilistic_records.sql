@@ -7,30 +7,27 @@
 {%- set attrs = [
     'first_name', 'last_name', 'birth_date', 'street', 'postcode', 'city', 'email', 'phone', 'id_number',
 ] %}
+{%- set aliases = {} %}
+{%- for a in attrs %}{% do aliases.update({a: 'email_local' if a == 'email' else a}) %}{% endfor %}
 
 with
 
 {% for s in sources -%}
-{{ s.model }}_nodes as (
+{%- set extra = {} %}
+{%- for a in attrs %}{% do extra.update({aliases[a]: identity_probabilistic_attribute(s, a)}) %}{% endfor %}
+-- one pass over the staging model: the node signature and the attributes together
+{{ s.model }}_records as (
 
     select
         record_key,
-        {{ identity_signature_hash(['source_index'] + identity_node_columns()) }} as node_sig
-    from (
-        {{ identity_source_records(s, s.index) | indent(8) }}
-    ) as source_records
-
-),
-
-{{ s.model }}_attributes as (
-
-    select
-        cast({{ s.key }} as {{ dbt.type_string() }}) as record_key,
+        {{ identity_signature_hash(['source_index'] + identity_node_columns()) }} as node_sig,
         {%- for a in attrs %}
-        {%- set alias = 'email_local' if a == 'email' else a %}
-        {{ identity_probabilistic_attribute(s, a) }} as {{ alias }}{% if not loop.last %},{% endif %}
+        {{ aliases[a] }}{% if not loop.last %},{% endif %}
         {%- endfor %}
-    from {{ ref(s.model) }}
+    from (
+        {{ identity_source_records(s, s.index, extra) | indent(8) }}
+    ) as source_records
+    where record_key is not null
 
 ),
 
@@ -40,17 +37,15 @@ unioned as (
 
     {% for s in sources -%}
     select
-        {{ identity_record_id(s.source_system, s.source_table, s.model ~ '_attributes.record_key') }} as record_id,
+        {{ identity_record_id(s.source_system, s.source_table, 'record_key') }} as record_id,
         '{{ s.source_system }}' as source_system,
         '{{ s.source_table }}' as source_table,
-        {{ s.model }}_attributes.record_key,
-        {{ s.model }}_nodes.node_sig,
+        record_key,
+        node_sig,
         {%- for a in attrs %}
-        {{ s.model }}_attributes.{{ 'email_local' if a == 'email' else a }}{% if not loop.last %},{% endif %}
+        {{ aliases[a] }}{% if not loop.last %},{% endif %}
         {%- endfor %}
-    from {{ s.model }}_attributes
-    inner join {{ s.model }}_nodes
-        on {{ s.model }}_attributes.record_key = {{ s.model }}_nodes.record_key
+    from {{ s.model }}_records
     {% if not loop.last %}
     union all
     {% endif -%}
@@ -63,7 +58,7 @@ unioned as (
         cast(null as {{ dbt.type_string() }}) as record_key,
         cast(null as ubigint) as node_sig,
         {%- for a in attrs %}
-        cast(null as {{ dbt.type_string() }}) as {{ 'email_local' if a == 'email' else a }}{% if not loop.last %},{% endif %}
+        cast(null as {{ dbt.type_string() }}) as {{ aliases[a] }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     where false
     {%- endif %}
