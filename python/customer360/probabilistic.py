@@ -389,7 +389,9 @@ def prepare(
             con.unregister(f"{t}__arrow")
         joins.append(f"left join {t} on {t}.value = s.{_q(col)}::varchar")
         sel.append(f"{t}.tf as {_q(col + '__tf')}")
-    cols = ", ".join(["s.*", *extra, *sel])
+    # _rid: the record's position in record_id order, the key pairs are built and joined on
+    # (integers, not id strings; the same order, so id_l < id_r means the same)
+    cols = ", ".join(["s.*", *extra, *sel, "row_number() over (order by s.record_id) as _rid"])
     con.execute(f"create or replace temp table {out} as select {cols} from {src} s "
                 + " ".join(joins))  # fmt: skip
     for t in scratch:
@@ -400,8 +402,9 @@ def prepare(
 def candidate_pairs(
     con: duckdb.DuckDBPyConnection, records: str, spec: MatchSpec, out: str
 ) -> list[tuple[str, int, int]]:
-    """Create table ``out(id_l, id_r, rule)``: each pair (id_l < id_r) once, with the first
-    rule that found it. Returns (rule, pairs it finds, pairs new to it) per rule."""
+    """Create table ``out(id_l, id_r, rule)``: each pair (id_l < id_r, the records' ``_rid``)
+    once, with the first rule that found it. Returns (rule, pairs it finds, pairs new to
+    it) per rule."""
     parts, report = [], []
     for i, rule in enumerate(spec.blocking):
         on = " and ".join(f"l.{_q(c)} = r.{_q(c)}" for c in rule.columns)
@@ -416,7 +419,7 @@ def candidate_pairs(
             side = f"{records}__block{i}"
             # only what the self-join reads (not the wide records)
             different = [spec.different] if spec.different else []
-            keep = dict.fromkeys(["record_id", *rule.columns, *different])
+            keep = dict.fromkeys(["_rid", *rule.columns, *different])
             kept = ", ".join(f"b.{_q(c)}" for c in keep)
             con.execute(
                 f"create or replace temp table {side} as select {kept} from {records} b "
@@ -424,8 +427,8 @@ def candidate_pairs(
                 f"having count(*) <= {int(spec.max_block_size)}) k on {keyed}"
             )
         parts.append(
-            f"select l.record_id as id_l, r.record_id as id_r, {i} as rule from {side} l "
-            f"join {side} r on {on} and l.record_id < r.record_id{extra}"
+            f"select l._rid as id_l, r._rid as id_r, {i} as rule from {side} l "
+            f"join {side} r on {on} and l._rid < r._rid{extra}"
         )
     union = " union all ".join(parts)
     con.execute(
@@ -454,8 +457,8 @@ def comparison_vectors(
     cols += [f"l.{_q(c.column + '__tf')} as tf{i}" for i, c in enumerate(comparisons) if c.tf]
     con.execute(
         f"create or replace temp table {out} as select p.id_l, p.id_r, p.rule, "
-        f"{', '.join(cols)} from {pairs} p join {records} l on l.record_id = p.id_l "
-        f"join {records} r on r.record_id = p.id_r"
+        f"{', '.join(cols)} from {pairs} p join {records} l on l._rid = p.id_l "
+        f"join {records} r on r._rid = p.id_r"
     )
 
 
@@ -901,11 +904,15 @@ def score_records(
         cols.append(f"w{j} as {_q(cm.comparison.name + '_weight')}")
     table = con.sql(
         f"""
-        select id_l as record_id_l, id_r as record_id_r, case rule {rules} end as blocking_rule,
+        select l.record_id as record_id_l, r.record_id as record_id_r,
+            case rule {rules} end as blocking_rule,
             {version}::integer as model_version, match_weight, match_probability,
             match_probability >= {spec.threshold!r} and vetoed_by is null as is_link,
             vetoed_by, {", ".join(cols)}
-        from (select *, {vetoed} as vetoed_by from pm_scores) order by id_l, id_r
+        from (select *, {vetoed} as vetoed_by from pm_scores) as s
+        join pm_records l on l._rid = s.id_l
+        join pm_records r on r._rid = s.id_r
+        order by s.id_l, s.id_r
         """
     ).to_arrow_table()
     for t in ("pm_scores", "pm_gammas", "pm_pairs", "pm_records"):
