@@ -69,9 +69,12 @@ def buyer_engagement(touchpoints: Any, as_of: pd.Timestamp, buyers: pd.Series) -
         .project("customer_id, occurred_at, channel")
         .df()
     )
+    if events.empty or len(buyers) == 0:
+        return events.iloc[0:0]
     # pyarrow's is_in: pandas' isin on Arrow strings builds a Python list of the values
-    buyer = pc.is_in(pa.array(events["customer_id"]), value_set=pa.array(pd.unique(buyers)))
-    return events[buyer.to_numpy(zero_copy_only=False)]
+    ids = pa.array(events["customer_id"])
+    wanted = pa.array(pd.unique(buyers)).cast(ids.type)
+    return events[pc.is_in(ids, value_set=wanted).to_numpy(zero_copy_only=False)]
 
 
 def fit_clv_models(tx: pd.DataFrame, as_of: pd.Timestamp, **kwargs: Any) -> clv.ClvFits:
