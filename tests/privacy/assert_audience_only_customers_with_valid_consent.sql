@@ -9,9 +9,18 @@ audience as (
 
 ),
 
+-- newsletter periods, an open one ending at the end of time: the join below is then an
+-- equality plus plain comparisons, which DuckDB runs as a hash join (with `valid_to is
+-- null or ...` in the condition it fell back to a nested loop: 270 s at 590,000 people)
 consent as (
 
-    select * from {{ ref('customer_consent') }}
+    select
+        customer_id,
+        has_valid_consent,
+        valid_from,
+        coalesce(valid_to, cast('9999-12-31' as timestamp)) as valid_until
+    from {{ ref('customer_consent') }}
+    where purpose = 'newsletter'
 
 ),
 
@@ -29,9 +38,8 @@ without_valid_consent as (
     from audience
     left join consent
         on audience.customer_id = consent.customer_id
-        and consent.purpose = 'newsletter'
         and audience.audience_at >= consent.valid_from
-        and (consent.valid_to is null or audience.audience_at < consent.valid_to)
+        and audience.audience_at < consent.valid_until
     where consent.has_valid_consent is distinct from true
 
 ),
