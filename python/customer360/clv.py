@@ -816,26 +816,22 @@ PURCHASE_MODELS: tuple[str, ...] = ("bgnbd", "pnbd", "mbgnbd")
 def _log_hyp2f1_c_is_a_plus_1(a: np.ndarray, b: np.ndarray, z: np.ndarray) -> np.ndarray:
     """log 2F1(a, b; a+1; z) for 0 <= z < 1.
 
-    scipy's ``hyp2f1`` is fast but returns nan, inf or a wrong value in parts of this
-    parameter space (large a with z near 1, or large b: seen at a degenerate Pareto/NBD fit,
-    r ~ 170 and s ~ 1e-5, where a value changed in the sixth digit turned every score into
-    nan). So it is evaluated twice, directly and after Pfaff's transformation
-    2F1(a, b; c; z) = (1-z)^(-b) 2F1(1, b; a+1; z/(z-1)), and taken where both are finite
-    and agree; everywhere else the integral form is used (`_log_hyp2f1_c_is_a_plus_1_quad`).
+    scipy's ``hyp2f1`` after Pfaff's transformation 2F1(a, b; c; z) = (1-z)^(-b)
+    2F1(1, b; a+1; z/(z-1)) is fast, but returns nan in parts of this parameter space
+    (large a with z near 1: seen at a degenerate Pareto/NBD fit, r ~ 170 and s ~ 1e-5,
+    where a value changed in the sixth digit turned every score into nan). Where it is not
+    finite, the integral form is used (`_log_hyp2f1_c_is_a_plus_1_quad`). Checking every
+    value against scipy's direct form as well was tried and dropped: that form is slow
+    where its series converges slowly (a 600-person fit took 560 s instead of 1 s).
     """
     a, b, z = np.broadcast_arrays(*_as_arrays(a, b, z))
     with np.errstate(all="ignore"):
         pfaff = -b * np.log1p(-z) + np.log(special.hyp2f1(1.0, b, a + 1.0, z / (z - 1.0)))
-        direct = np.log(special.hyp2f1(a, b, a + 1.0, z))
-        agree = (
-            np.isfinite(pfaff)
-            & np.isfinite(direct)
-            & (np.abs(pfaff - direct) <= 1e-9 * np.maximum(1.0, np.abs(pfaff)))
-        )
-    if agree.all():
+    bad = ~np.isfinite(pfaff)
+    if not bad.any():
         return pfaff
     out = np.array(pfaff, dtype=float)
-    out[~agree] = _log_hyp2f1_c_is_a_plus_1_quad(a[~agree], b[~agree], z[~agree])
+    out[bad] = _log_hyp2f1_c_is_a_plus_1_quad(a[bad], b[bad], z[bad])
     return out
 
 
