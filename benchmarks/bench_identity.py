@@ -251,13 +251,23 @@ def main() -> None:
         drop_identity_outputs(settings.build_db)
         off = ["--vars", "{identity_probabilistic: {enabled: false}}"]
         wall3, peak3 = run_measured(["run", *IDENTITY_SELECT, *off], settings)
-        models3 = sum(model_times(settings, "without_tier").values())
+        times3 = model_times(settings, "without_tier")
+        models3 = sum(times3.values())
         print(
             f"\nfirst build without the tier: wall {wall3:.1f} s, models {models3:.1f} s, "
             f"peak RSS {peak3 / 2**30:.2f} GB, CPU {CPU_SECONDS[-1]:.1f} s; with the tier: "
             f"{wall - wall3:+.1f} s wall, {models_total - models3:+.1f} s models, "
             f"{(peak - peak3) / 2**30:+.2f} GB peak RSS, "
             f"{CPU_SECONDS[0] - CPU_SECONDS[-1]:+.1f} s CPU"
+        )
+        # where the difference is: the models slower (or faster) with the tier
+        diffs = sorted(
+            ((name, times.get(name, 0.0) - times3.get(name, 0.0)) for name in times | times3),
+            key=lambda kv: -abs(kv[1]),
+        )
+        print(
+            "models with the tier minus without (s): "
+            + ", ".join(f"{name} {d:+.1f}" for name, d in diffs[:8])
         )
 
 

@@ -249,7 +249,11 @@ def run_own(dataset: str) -> dict[str, object]:
     pm.comparison_vectors(con, "pm_records", "pm_pairs", spec.comparisons, "pm_gammas")
     model = pm.train(con, "pm_records", spec, "pm_gammas", tf)
     pm.score(con, model, "pm_gammas", "pm_scores", min_weight=None)
-    pairs = con.execute("select id_l, id_r, match_probability from pm_scores").fetchall()
+    # pairs are keyed on each record's position (_rid); the ids joined back, as the model does
+    pairs = con.execute(
+        "select l.record_id, r.record_id, s.match_probability from pm_scores s "
+        "join pm_records l on l._rid = s.id_l join pm_records r on r._rid = s.id_r"
+    ).fetchall()
     cpu = time.process_time() - started
     wall_s = time.perf_counter() - wall
     return {"pairs": pairs, "threshold": OWN_THRESHOLD, "process_s": cpu, "wall_s": wall_s,

@@ -67,7 +67,9 @@ def main() -> None:
         pm.score(con, model, "gammas", table, min_weight=threshold_weight)
         links, true = con.execute(
             f"select count(*), count(*) filter (where pl.person_id = pr.person_id) from {table} s "
-            "join person pl on pl.record_id = s.id_l join person pr on pr.record_id = s.id_r"
+            "join recs rl on rl._rid = s.id_l join recs rr on rr._rid = s.id_r "  # positions
+            "join person pl on pl.record_id = rl.record_id "
+            "join person pr on pr.record_id = rr.record_id"
         ).fetchone()
         out[label] = {
             "u_pairs": model.stats.get("u_random_pairs"),
@@ -82,7 +84,9 @@ def main() -> None:
         only[f"{a}_only"] = con.execute(
             f"select count(*), count(*) filter (where pl.person_id = pr.person_id) "
             f"from (select id_l, id_r from links_{a} except select id_l, id_r from links_{b}) s "
-            "join person pl on pl.record_id = s.id_l join person pr on pr.record_id = s.id_r"
+            "join recs rl on rl._rid = s.id_l join recs rr on rr._rid = s.id_r "  # positions
+            "join person pl on pl.record_id = rl.record_id "
+            "join person pr on pr.record_id = rr.record_id"
         ).fetchone()
     out["links under one model only (pairs, true matches)"] = only
     a, b = models.values()
