@@ -30,6 +30,10 @@ os.environ.setdefault("C360_HMAC_KEY", "customer360-test-key-not-a-secret")
 # the suite's many throwaway builds are plaintext so that tests can open them directly;
 # test_privacy_restricted.py builds with encryption on (the default) and proves it
 os.environ.setdefault("C360_DB_ENCRYPTION", "off")
+# pytest-xdist's workers start with COLUMNS=80, which rich would pin as the width of the
+# CLI's console when customer360.cli is first imported; the tests that read CLI tables
+# pass COLUMNS per invocation, which rich reads at print time only while none is pinned
+os.environ.pop("COLUMNS", None)
 
 DEMO_PEOPLE = int(os.environ.get("C360_TEST_PEOPLE", "2000"))
 DEMO_SEED = 7
